@@ -184,19 +184,18 @@ def _read_mnist_npz(path):
         )
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in MNIST_KEYS if key not in archive.files]
-            if missing:
-                raise ValueError(
-                    f"MNIST file {name!r} lacks the key(s) {', '.join(missing)}; "
-                    f"expected keys {', '.join(MNIST_KEYS)}, found {', '.join(archive.files) or 'none'}"
-                )
-            loaded = {key: archive[key] for key in MNIST_KEYS}
-    except ValueError as error:
-        if str(error).startswith("MNIST file"):
-            raise
+            found = list(archive.files)
+            loaded = {key: archive[key] for key in MNIST_KEYS if key in found}
+    except ValueError as error:  # for example an object array, which would need unpickling
         raise ValueError(f"MNIST file {name!r} is not a readable .npz archive: {error}") from error
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
         raise ValueError(f"MNIST file {name!r} is truncated or corrupt: {error}") from error
+    missing = [key for key in MNIST_KEYS if key not in found]
+    if missing:
+        raise ValueError(
+            f"MNIST file {name!r} lacks the key(s) {', '.join(missing)}; "
+            f"expected keys {', '.join(MNIST_KEYS)}, found {', '.join(found) or 'none'}"
+        )
 
     for split in ("train", "test"):
         images, labels = loaded[f"x_{split}"], loaded[f"y_{split}"]
