@@ -398,8 +398,7 @@ def _check_filters(values, count, name, meaning):
     )
     if wrong:
         how_many = f"{count} positive integer(s)" if count is not None else "one or more positive integers"
-        shown = values[0] if count == 1 and isinstance(values, (tuple, list)) and len(values) == 1 else values
-        raise ValueError(f"{name} must be {how_many} ({meaning}), got {shown!r}")
+        raise ValueError(f"{name} must be {how_many} ({meaning}), got {values!r}")
     return tuple(int(v) for v in values)
 
 
@@ -569,8 +568,8 @@ def build_residual_denoiser(
         A compiled ``keras.Model`` named ``"residual_denoiser"``.
     """
     input_shape = _check_input_shape(input_shape, multiple=1)
-    (width,) = _check_filters((width,), 1, "width", "channels")
-    dilations = _check_filters(tuple(dilations), None, "dilations", "dilation rates")
+    width = _check_positive_int(width, "width")
+    dilations = _check_filters(dilations, None, "dilations", "dilation rates")
     noisy_images = keras.Input(shape=input_shape, name="noisy_images")
     features = noisy_images
     for index, rate in enumerate(dilations, start=1):
