@@ -1,0 +1,1 @@
+"""The benchmark script (benchmarks/run.py); a package so that the tests can import it."""
