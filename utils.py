@@ -1,8 +1,9 @@
 """Helpers for the denoising-autoencoder tutorial.
 
 The notebook ``denoising_autoencoder.ipynb`` imports this module. The functions
-are grouped by stage: data, noise, models, training, metrics, classical
-filters, denoising any image, and plotting.
+are grouped by stage: data, noise, models (with their FLOP count and the
+CPU's peak), training, saving and resuming, metrics, classical filters,
+denoising any image, and plotting.
 
 Conventions used throughout:
 
@@ -849,8 +850,8 @@ def array_batches(inputs, targets, *, batch_size):
     Batches keep the arrays' order (shuffle them first), the last one may be
     smaller, and two batches are prepared ahead of the one being trained on.
     TensorFlow's autotuning is off: on a 2-core CPU its background thread
-    competes with training for the cores, and Keras waited about 7 s for it
-    to stop at the end of each ``fit`` call.
+    competes with training for the cores, and at the end of some ``fit``
+    calls Keras waited several seconds (7 s and more) for it to stop.
 
     Args:
         inputs: float32 array ``(N, H, W, 1)``.
@@ -968,8 +969,9 @@ def train_denoiser(
             prefetch and TensorFlow's autotuning off; ``"numpy"`` passes the
             arrays to ``fit`` directly, the plain way. Both feed the same
             batches in the same order, so they train the same model; on a
-            2-core CPU the plain way lost about 7 s per ``fit`` call (one per
-            epoch) waiting for the autotuner that Keras turns on to shut down.
+            2-core CPU the plain way sometimes lost several seconds at the end
+            of a ``fit`` call (one per epoch), waiting for the autotuner that
+            Keras turns on to shut down.
         verbose: ``1`` prints one line per epoch (loss, validation PSNR,
             speed) and what happened to the checkpoint; ``0`` prints nothing.
 

@@ -1,7 +1,8 @@
 """Benchmark every denoiser of the tutorial under one fixed protocol.
 
-    python benchmarks/run.py            # the full protocol: about 45 minutes on 2 CPU cores
-    python benchmarks/run.py --quick    # a smaller version of the same: about 4 minutes
+    python benchmarks/run.py             # the full protocol: 71 min on 2 CPU cores (43 without the speed table)
+    python benchmarks/run.py --no-speed  # only the results table
+    python benchmarks/run.py --quick     # a smaller version of the same, in a few minutes
 
 The protocol:
 
@@ -435,14 +436,17 @@ def plot_frontier(wide, path, arguments):
             frontier.append((seconds, psnr))
             best = psnr
     axes.plot(*zip(*frontier), color="tab:blue", alpha=0.4, label="frontier: best PSNR for the cost")
-    for seconds, psnr, name in points:
+    for index, (seconds, psnr, name) in enumerate(points):
         axes.scatter(seconds, psnr, color="tab:blue", zorder=3)
+        # Labels alternate between below-right and above-left, so that neighbours do not overlap.
+        offset, align = ((6, -16), "left") if index % 2 == 0 else ((-6, 6), "right")
         axes.annotate(f"{name.split(' (')[0]}\n{psnr:.2f} dB, {seconds:.0f} s", (seconds, psnr), fontsize=8,
-                      xytext=(5, -12), textcoords="offset points")
+                      xytext=offset, textcoords="offset points", ha=align)
     axes.set_xlabel("training seconds on this CPU, per level")
     axes.set_ylabel(f"test PSNR at Gaussian {level} (dB)")
     axes.set_title(f"Quality against cost ({arguments.train_size:,} images × {arguments.epochs} epochs)")
     axes.set_xlim(0, max(seconds for seconds, _, _ in points) * 1.3)
+    axes.set_ylim(top=max(psnr for _, psnr, _ in points) + 1.2)  # room for the labels above the points
     axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
