@@ -134,7 +134,8 @@ def _peak_memory_mb():
 
 
 def _load_data(utils, task):
-    (train_images, _), (test_images, _) = utils.load_mnist(task["mnist_path"], verbose=False)
+    # The first worker says which data it loaded (the full set, or the offline fallback subset).
+    (train_images, _), (test_images, _) = utils.load_mnist(task["mnist_path"], verbose=task.get("announce", False))
     if task["train_size"] > len(train_images) or task["test_size"] > len(test_images):
         raise ValueError(f"this data set has {len(train_images):,} training and {len(test_images):,} test images; "
                          f"asked for {task['train_size']:,} and {task['test_size']:,}")
@@ -475,8 +476,8 @@ def main(argv=None):
     print(f"Benchmark: {arguments.train_size:,} training and {arguments.test_size:,} test images, "
           f"levels {LEVELS}, {arguments.epochs} epoch(s); results go to {arguments.output_dir.name}/", flush=True)
     rows = []
-    for name in arguments.models:
-        rows += run_in_fresh_process(train_and_evaluate, {**base, "model": name})
+    for index, name in enumerate(arguments.models):
+        rows += run_in_fresh_process(train_and_evaluate, {**base, "model": name, "announce": index == 0})
     if not arguments.no_classical:
         rows += run_in_fresh_process(classical_filters, base)
     speed_rows = []

@@ -48,6 +48,7 @@ def test_a_tiny_run_writes_every_table_and_the_plot(tmp_path, capfd):
     output = capfd.readouterr().out  # capfd: the workers are other processes, writing to the same stdout
     assert not (tmp_path / "training_speed.csv").exists()  # --no-speed
     assert "[keras.io baseline, level 0.5] training on 64 images" in output and "epoch 1/1" in output
+    assert "Loaded MNIST from" in output  # which data it used
 
 
 @pytest.mark.parametrize("variant", [benchmark.PLAIN, benchmark.DEFAULT, "PyDataset, fresh noise per batch"])
