@@ -685,15 +685,11 @@ def cpu_peak_gflops():
         ``cores``, ``clock_ghz``, ``flops_per_cycle`` and ``how``.
     """
     cores = os.cpu_count() or 1
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
+    cpuinfo = _read_cpuinfo()
+    if cpuinfo is None:
         return None, {"cores": cores, "clock_ghz": None, "flops_per_cycle": None, "how": "no /proc/cpuinfo"}
     clocks = [float(line.split(":")[1]) for line in cpuinfo.splitlines() if line.startswith("cpu MHz")]
-    flags = set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":")[1].split())
+    flags = _cpu_flags(cpuinfo)
     if "avx512f" in flags:
         per_cycle, isa = 64, "AVX-512: 2 FMA units x 16 float32 lanes x 2"
     elif {"avx2", "fma"} <= flags:
@@ -714,15 +710,21 @@ def bfloat16_supported():
     Without it, Keras's ``mixed_bfloat16`` policy emulates bfloat16 and runs
     slower than float32, so the tutorial keeps float32 there.
     """
+    cpuinfo = _read_cpuinfo()
+    return cpuinfo is not None and bool(_cpu_flags(cpuinfo) & {"avx512_bf16", "amx_bf16"})
+
+
+def _read_cpuinfo():
+    """Linux's description of the CPU, or None elsewhere."""
     try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
-        return False
-    flags = set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":")[1].split())
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
+        return None
+
+
+def _cpu_flags(cpuinfo):
+    """The instruction-set flags that /proc/cpuinfo lists (avx2, fma, avx512_bf16, ...)."""
+    return {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split(":")[1].split()}
 
 
 # --------------------------------------------------------------------------

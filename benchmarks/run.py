@@ -268,7 +268,7 @@ def training_speed(task):
     elif variant.get("pydataset") or variant.get("autotune"):
         for epoch in range(epochs):
             if variant.get("pydataset"):
-                batches = FreshNoiseBatches(utils, train_images, epoch=epoch, level=level)
+                batches = _fresh_noise_batches_class()(utils, train_images, epoch=epoch, level=level)
             else:
                 order = np.random.default_rng((SEED, epoch, 1)).permutation(len(train_images))
                 noisy = utils.noisy_training_copy(train_images, epoch=epoch, seed=SEED)
@@ -294,14 +294,8 @@ def training_speed(task):
     return row
 
 
-class FreshNoiseBatches:
-    """Placeholder replaced in _fresh_noise_batches_class (keras must be imported in the worker first)."""
-
-    def __new__(cls, utils, images, *, epoch, level):
-        return _fresh_noise_batches_class()(utils, images, epoch=epoch, level=level)
-
-
 def _fresh_noise_batches_class():
+    """A PyDataset class, defined once keras is imported in the worker."""
     import keras
     import numpy as np
 

@@ -28,7 +28,7 @@ def small_model(seed=0):
     return utils.build_autoencoder((28, 28, 1), filters=(4, 8, 8))
 
 
-def train(model, images, tmp_path=None, **kwargs):
+def train(model, images, **kwargs):
     kwargs.setdefault("epochs", 2)
     return utils.train_denoiser(model, images, batch_size=32, seed=3, verbose=0, **kwargs)
 
