@@ -1,6 +1,6 @@
 """Benchmark every denoiser of the tutorial under one fixed protocol.
 
-    python benchmarks/run.py             # the full protocol: 71 min on 2 CPU cores (43 without the speed table)
+    python benchmarks/run.py             # the full protocol: 45 min on 2 CPU cores (24 without the speed table)
     python benchmarks/run.py --no-speed  # only the results table
     python benchmarks/run.py --quick     # a smaller version of the same, in a few minutes
 
@@ -24,9 +24,14 @@ and wall time, with ratios to the keras.io baseline from the same run
 (absolute times drift on a shared machine; ratios drift much less). Denoising
 throughput is the median of three timed passes over the test set.
 
-A second table compares ways of training the same model faster (how batches
-are fed, XLA, mixed precision, threads) against a plain ``model.fit`` on NumPy
-arrays, on the autoencoder and the U-Net.
+A second table compares ways of training the same model faster (oneDNN
+kernels, how batches are fed, XLA, mixed precision, threads, batch size)
+against a plain ``model.fit`` on NumPy arrays with TensorFlow's default
+settings, on the autoencoder and the U-Net. Mixed bfloat16 is timed only where
+the CPU computes it natively, or with ``--emulated-bfloat16``.
+
+Every worker except the speed table's TensorFlow-default rows runs TensorFlow
+with oneDNN (``TF_ENABLE_ONEDNN_OPTS=1``), as the notebook does.
 
 Everything goes to ``benchmarks/results/`` (git ignores it): ``results.md``,
 ``results.csv``, ``training_speed.csv``, ``frontier.png`` and ``run.json``.
@@ -44,6 +49,7 @@ import platform
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -62,20 +68,24 @@ MODELS = {
     "residual (DnCNN-style)": "build_residual_denoiser",
 }
 BASELINE = "keras.io baseline"
-# Ways to train, compared on the same model, data and batch size (see training_speed).
+PLAIN = "plain fit on NumPy arrays, one call per epoch"
+DEFAULT = "default: tf.data, fixed prefetch, oneDNN"
+# Ways to train, compared on the same model, data and batch size (see training_speed). "onednn": False
+# leaves TensorFlow's own choice (off on CPUs without AVX-512 VNNI/BF16, AVX-VNNI or AMX; see utils.onednn_enabled).
 SPEED_VARIANTS = {
-    "plain fit on NumPy arrays, one call per epoch": {"input_pipeline": "numpy"},
-    "plain fit on NumPy arrays, one call for all epochs": {"single_fit": True},
-    "PyDataset, fresh noise per batch": {"pydataset": True},
-    "tf.data, autotuned prefetch": {"autotune": True},
-    "default: tf.data, fixed prefetch": {},
+    PLAIN: {"input_pipeline": "numpy", "onednn": False},
+    "plain fit on NumPy arrays, one call for all epochs": {"single_fit": True, "onednn": False},
+    "PyDataset, fresh noise per batch": {"pydataset": True, "onednn": False},
+    "tf.data, autotuned prefetch": {"autotune": True, "onednn": False},
+    "tf.data, fixed prefetch": {"onednn": False},
+    "plain fit on NumPy arrays + oneDNN": {"input_pipeline": "numpy"},
+    DEFAULT: {},
     "default + XLA (jit_compile=True)": {"jit_compile": True},
     "default + mixed_bfloat16": {"mixed_bfloat16": True},
     "default, 1 inter-op thread": {"inter_op_threads": 1},
     "default, batch size 256": {"batch_size": 256},
 }
-PLAIN = "plain fit on NumPy arrays, one call per epoch"
-DEFAULT = "default: tf.data, fixed prefetch"
+BFLOAT16 = "default + mixed_bfloat16"
 
 
 def parse_arguments(argv=None):
@@ -94,6 +104,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--no-speed", action="store_true", help="skip the training-speed comparison")
     parser.add_argument("--speed-size", type=int,
                         help="training images per speed run (default: 8,000; 3,000 with --quick)")
+    parser.add_argument("--emulated-bfloat16", action="store_true",
+                        help="also time mixed_bfloat16 on a CPU without bfloat16 instructions (slow: about 10 min)")
     parser.add_argument("--mnist-path", help="path to mnist.npz (default: the MNIST_PATH variable, then Keras)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where to write the results")
     arguments = parser.parse_args(argv)
@@ -115,11 +127,28 @@ def parse_arguments(argv=None):
 # --------------------------------------------------------------------------
 
 
-def _start_worker(inter_op_threads=None):
-    """Import TensorFlow in a worker; thread settings must come before any operation runs."""
+def _start_worker(inter_op_threads=None, onednn=True):
+    """Import TensorFlow in a worker: oneDNN and thread settings must come before it starts.
+
+    onednn=True uses oneDNN as the notebook does (unless TF_ENABLE_ONEDNN_OPTS is already set);
+    False leaves TensorFlow's own default for this CPU, the baseline a plain script gets.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if onednn:
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    else:
+        os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
     sys.path.insert(0, str(ROOT))
-    import tensorflow as tf
+    # With oneDNN on, TensorFlow writes a notice straight to file descriptor 2 at start-up, which
+    # TF_CPP_MIN_LOG_LEVEL does not reach: one per worker would bury the progress lines.
+    saved_stderr = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
 
     tf.get_logger().setLevel("ERROR")
     if inter_op_threads:
@@ -134,8 +163,25 @@ def _peak_memory_mb():
 
 
 def _load_data(utils, task):
-    # The first worker says which data it loaded (the full set, or the offline fallback subset).
-    (train_images, _), (test_images, _) = utils.load_mnist(task["mnist_path"], verbose=task.get("announce", False))
+    # The first worker says which data it loaded (the full set, or the offline fallback subset) and,
+    # without an explicit file, leaves a copy for the later workers: offline, each would otherwise
+    # wait for Keras's failed download again.
+    import numpy as np
+
+    copy = task.get("data_copy")
+    if copy and Path(copy).is_file():
+        (train_images, _), (test_images, _) = utils.load_mnist(copy, verbose=False)
+    else:
+        (train_images, train_labels), (test_images, test_labels) = utils.load_mnist(
+            task["mnist_path"], verbose=task.get("announce", False))
+        if copy:
+            def to_bytes(images):
+                return np.round(images[..., 0] * 255).astype(np.uint8)  # exact: they were bytes / 255
+
+            temporary = Path(copy).with_suffix(".partial.npz")
+            np.savez(temporary, x_train=to_bytes(train_images), y_train=train_labels, x_test=to_bytes(test_images),
+                     y_test=test_labels)
+            os.replace(temporary, copy)
     if task["train_size"] > len(train_images) or task["test_size"] > len(test_images):
         raise ValueError(f"this data set has {len(train_images):,} training and {len(test_images):,} test images; "
                          f"asked for {task['train_size']:,} and {task['test_size']:,}")
@@ -240,7 +286,7 @@ def classical_filters(task):
 def training_speed(task):
     """Train one model one way at Gaussian 0.5, and measure throughput and test PSNR. Own process."""
     variant = SPEED_VARIANTS[task["variant"]]
-    utils = _start_worker(inter_op_threads=variant.get("inter_op_threads"))
+    utils = _start_worker(inter_op_threads=variant.get("inter_op_threads"), onednn=variant.get("onednn", True))
     import keras
     import numpy as np
     import tensorflow as tf
@@ -288,7 +334,7 @@ def training_speed(task):
     row = {"model": task["model"], "variant": task["variant"],
            "train_images_per_s": len(train_images) / statistics.median(steady),
            "first_epoch_seconds": epoch_seconds[0], "psnr": float(utils.psnr(test_images, restored).mean()),
-           "flops": utils.count_flops(model), "note": note}
+           "flops": utils.count_flops(model), "onednn": utils.onednn_enabled(), "note": note}
     print(f"[speed: {task['model']}, {task['variant']}] {row['train_images_per_s']:,.0f} images/s, "
           f"PSNR {row['psnr']:.2f} dB", flush=True)
     return row
@@ -386,18 +432,20 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
         speed.to_csv(output_dir / "training_speed.csv", index=False, float_format="%.6g")
         caption = (f"Training speed at Gaussian 0.5 ({arguments.speed_size:,} images × 2 epochs, batch size "
                    f"{BATCH_SIZE} unless named; throughput of "
-                   "the second epoch, whole fit call; ×-ratio against the plain fit on NumPy arrays; "
+                   "the second epoch, whole fit call; ×-ratio against the plain fit on NumPy arrays with TensorFlow's default "
+                   f"kernels (oneDNN {'on' if details['onednn_by_default'] else 'off'} by default on this CPU); "
                    f"achieved GFLOP/s = 3 × forward FLOPs × images/s, against a peak of {details['peak']}).")
         lines += ["", caption, "",
-                  "| model | how it trains | img/s | × plain fit | GFLOP/s | % of peak | PSNR (dB) | Δ PSNR | note |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+                  "| model | how it trains | oneDNN | img/s | × plain fit | GFLOP/s | % of peak | PSNR (dB) | Δ PSNR | note |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for model, group in speed.groupby("model", sort=False):
             plain = group[group["variant"] == PLAIN].iloc[0]
             for _, row in group.iterrows():
                 gflops = 3 * row["flops"] * row["train_images_per_s"] / 1e9
                 share = f"{100 * gflops / details['peak_gflops']:.0f}%" if details["peak_gflops"] else "—"
                 lines.append(
-                    f"| {model} | {row['variant']} | {row['train_images_per_s']:,.0f} | "
+                    f"| {model} | {row['variant']} | {'on' if row['onednn'] else 'off'} | "
+                    f"{row['train_images_per_s']:,.0f} | "
                     f"{row['train_images_per_s'] / plain['train_images_per_s']:.2f} | {gflops:.1f} | {share} | "
                     f"{row['psnr']:.2f} | {row['psnr'] - plain['psnr']:+.2f} | {row['note']} |")
     (output_dir / "results.md").write_text("\n".join(lines) + "\n")
@@ -469,6 +517,10 @@ def main(argv=None):
             "batch_size": arguments.batch_size, "tuning_size": arguments.tuning_size, "mnist_path": mnist_path}
     print(f"Benchmark: {arguments.train_size:,} training and {arguments.test_size:,} test images, "
           f"levels {LEVELS}, {arguments.epochs} epoch(s); results go to {arguments.output_dir.name}/", flush=True)
+    details = machine_details()
+    # Without an explicit file, the first worker leaves a copy of its data here for the others.
+    scratch = tempfile.TemporaryDirectory(prefix="denoising-benchmark-")
+    base["data_copy"] = None if mnist_path else str(Path(scratch.name) / "mnist.npz")
     rows = []
     for index, name in enumerate(arguments.models):
         rows += run_in_fresh_process(train_and_evaluate, {**base, "model": name, "announce": index == 0})
@@ -479,12 +531,17 @@ def main(argv=None):
         # --quick compares only the plain and the default way, on the autoencoder.
         speed_models = ("autoencoder",) if arguments.quick else ("autoencoder", "U-Net")
         speed_variants = (PLAIN, DEFAULT) if arguments.quick else tuple(SPEED_VARIANTS)
+        if not (details["bfloat16"] or arguments.emulated_bfloat16):
+            # Emulated bfloat16 is 8x slower here (README, "Training speed"): 10 minutes to learn nothing new.
+            speed_variants = tuple(variant for variant in speed_variants if variant != BFLOAT16)
+            print(f"[speed] skipping {BFLOAT16!r}: this CPU has no bfloat16 instructions "
+                  "(--emulated-bfloat16 times it anyway)", flush=True)
         for model in speed_models:
             for variant in speed_variants:
                 speed_rows.append(run_in_fresh_process(
                     training_speed, {**base, "train_size": arguments.speed_size, "epochs": 2, "model": model,
                                      "variant": variant, "batch_size": BATCH_SIZE}))
-    details = machine_details()
+    scratch.cleanup()
     table = write_results(rows, speed_rows, arguments, details, arguments.output_dir)
     wall = time.perf_counter() - run_start
     (arguments.output_dir / "run.json").write_text(json.dumps(
@@ -502,9 +559,11 @@ def machine_details():
 
     peak, how = utils.cpu_peak_gflops()
     return {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, "
-                       f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+                       f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+                       f"oneDNN {'on' if utils.onednn_enabled() else 'off'}",
             "peak_gflops": peak, "peak": f"{peak:.0f} GFLOP/s ({how['how']})" if peak else "unknown",
-            "bfloat16": utils.bfloat16_supported()}
+            "bfloat16": utils.bfloat16_supported(), "onednn": utils.onednn_enabled(),
+            "onednn_by_default": utils.onednn_on_by_default()}
 
 
 if __name__ == "__main__":

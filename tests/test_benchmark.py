@@ -1,6 +1,7 @@
 """Tests for benchmarks/run.py: its arguments, one tiny end-to-end run, and the training-speed worker."""
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def test_arguments_have_full_and_quick_defaults():
     assert (quick.train_size, quick.test_size, quick.batch_size, quick.tuning_size) == (3_000, 1_000, 64, 100)
     assert benchmark.parse_arguments(["--quick", "--train-size", "500"]).train_size == 500
     assert full.tuning_size == 300 and full.batch_size == 128
+    assert not full.emulated_bfloat16 and benchmark.parse_arguments(["--emulated-bfloat16"]).emulated_bfloat16
 
 
 @pytest.mark.parametrize("arguments", [["--epochs", "0"], ["--train-size", "-5"], ["--models", "U-Net"],
@@ -45,6 +47,7 @@ def test_a_tiny_run_writes_every_table_and_the_plot(tmp_path, capfd):
     table = (tmp_path / "results.md").read_text()
     assert "| keras.io baseline | 28,353 | 9.0 |" in table and "(1.00×)" in table
     assert "| median filter (" in table  # the strength tuned for each level
+    assert "oneDNN on" in table  # the workers use oneDNN, as the notebook does
     output = capfd.readouterr().out  # capfd: the workers are other processes, writing to the same stdout
     assert not (tmp_path / "training_speed.csv").exists()  # --no-speed
     assert "[keras.io baseline, level 0.5] training on 64 images" in output and "epoch 1/1" in output
@@ -52,8 +55,48 @@ def test_a_tiny_run_writes_every_table_and_the_plot(tmp_path, capfd):
 
 
 @pytest.mark.parametrize("variant", [benchmark.PLAIN, benchmark.DEFAULT, "PyDataset, fresh noise per batch"])
-def test_training_speed_measures_a_variant(variant):
+def test_training_speed_measures_a_variant(variant, monkeypatch):
+    # In this process TensorFlow has started already, so the variant's oneDNN choice cannot apply; the
+    # worker still edits TF_ENABLE_ONEDNN_OPTS, which monkeypatch restores afterwards.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
     row = benchmark.training_speed({"train_size": 96, "test_size": 32, "epochs": 2, "mnist_path": None,
                                     "model": "keras.io baseline", "variant": variant, "batch_size": 128})
     assert row["variant"] == variant and row["train_images_per_s"] > 0
     assert 5 < row["psnr"] < 40 and row["flops"] == 9_031_680
+
+
+def test_later_workers_read_the_first_workers_copy_of_the_data(tmp_path):
+    utils = benchmark._start_worker()
+    task = {"mnist_path": None, "train_size": 50, "test_size": 20, "tuning_size": 10,
+            "data_copy": str(tmp_path / "mnist.npz")}
+    first = benchmark._load_data(utils, task)
+    assert (tmp_path / "mnist.npz").is_file() and not list(tmp_path.glob("*.partial*"))
+    again = benchmark._load_data(utils, {**task, "mnist_path": "/nonexistent.npz"})  # the copy wins
+    for original, copied in zip(first, again):
+        assert copied.dtype == original.dtype and copied.shape == original.shape
+        assert (copied == original).all()  # pixels are bytes / 255: the copy is exact
+
+
+@pytest.mark.parametrize(("native", "flag", "expect_bfloat16"), [(False, [], False), (False, ["--emulated-bfloat16"], True),
+                                                                  (True, [], True)])
+def test_bfloat16_is_timed_only_where_native_or_asked(native, flag, expect_bfloat16, monkeypatch, tmp_path, capsys):
+    # Replace the workers: this checks which speed runs main() asks for, not the runs themselves.
+    asked = []
+
+    def fake_run(function, task):
+        asked.append((function.__name__, task.get("variant"), task.get("data_copy")))
+        return [] if function.__name__ != "training_speed" else {"variant": task["variant"]}
+
+    monkeypatch.setattr(benchmark, "run_in_fresh_process", fake_run)
+    monkeypatch.setattr(benchmark, "machine_details", lambda: {"bfloat16": native})
+    monkeypatch.setattr(benchmark, "write_results", lambda *arguments: "table")
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    benchmark.main(["--output-dir", str(tmp_path), *flag])
+    variants = [variant for name, variant, _ in asked if name == "training_speed"]
+    assert len(variants) == 2 * (len(benchmark.SPEED_VARIANTS) - (not expect_bfloat16))
+    assert (benchmark.BFLOAT16 in variants) == expect_bfloat16
+    assert benchmark.PLAIN in variants and benchmark.DEFAULT in variants
+    assert ("skipping 'default + mixed_bfloat16'" in capsys.readouterr().out) == (not expect_bfloat16)
+    # Without MNIST_PATH every worker is pointed at one copy of the data, in a folder removed at the end.
+    copies = {copy for _, _, copy in asked}
+    assert len(copies) == 1 and copies.pop().endswith("mnist.npz")

@@ -1,5 +1,8 @@
 """Tests for the training-speed helpers: the input pipeline, FLOP counting, the CPU's peak and precision."""
 
+import os
+import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -7,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 import utils  # noqa: E402
 
 
@@ -99,3 +103,25 @@ def test_set_precision_chooses_and_checks_the_policy():
             utils.set_precision("yes")
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("setting", ["0", "1"])
+def test_onednn_follows_the_variable_read_at_start_up(setting):
+    # TensorFlow reads the variable once, at import, so each setting needs its own process.
+    code = "import utils; print(utils.onednn_enabled())"
+    environment = {**os.environ, utils.ONEDNN_VARIABLE: setting, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
+                            timeout=300, check=True)
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("TensorFlow's oneDNN switch applies to x86 builds")
+    assert result.stdout.strip().splitlines()[-1] == str(setting == "1")
+
+
+def test_onednn_default_depends_on_the_cpu_flags(monkeypatch):
+    avx2_only = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
+    monkeypatch.setattr(utils, "_read_cpuinfo", lambda: avx2_only)
+    assert not utils.onednn_on_by_default()
+    monkeypatch.setattr(utils, "_read_cpuinfo", lambda: avx2_only.replace("fma", "fma avx512_vnni"))
+    assert utils.onednn_on_by_default()
+    monkeypatch.setattr(utils, "_read_cpuinfo", lambda: None)
+    assert not utils.onednn_on_by_default()
