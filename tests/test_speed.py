@@ -107,13 +107,13 @@ def test_set_precision_chooses_and_checks_the_policy():
 
 @pytest.mark.parametrize("setting", ["0", "1"])
 def test_onednn_follows_the_variable_read_at_start_up(setting):
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("TensorFlow's oneDNN switch applies to x86 builds")
     # TensorFlow reads the variable once, at import, so each setting needs its own process.
     code = "import utils; print(utils.onednn_enabled())"
     environment = {**os.environ, utils.ONEDNN_VARIABLE: setting, "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
                             timeout=300, check=True)
-    if platform.machine() not in ("x86_64", "AMD64"):
-        pytest.skip("TensorFlow's oneDNN switch applies to x86 builds")
     assert result.stdout.strip().splitlines()[-1] == str(setting == "1")
 
 
