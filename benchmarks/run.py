@@ -24,14 +24,14 @@ and wall time, with ratios to the keras.io baseline from the same run
 (absolute times drift on a shared machine; ratios drift much less). Denoising
 throughput is the median of three timed passes over the test set.
 
-A second table compares ways of training the same model faster (oneDNN
-kernels, how batches are fed, XLA, mixed precision, threads, batch size)
-against a plain ``model.fit`` on NumPy arrays with TensorFlow's default
-settings, on the autoencoder and the U-Net. Mixed bfloat16 is timed only where
-the CPU computes it natively, or with ``--emulated-bfloat16``.
+A second table compares other ways of training the same model (oneDNN off,
+other ways of feeding batches, XLA, mixed precision, threads, batch size)
+against the tutorial's own ``train_denoiser`` (``fit`` on NumPy arrays, oneDNN
+on), on the autoencoder and the U-Net. Mixed bfloat16 is timed only where the
+CPU computes it natively, or with ``--emulated-bfloat16``.
 
-Every worker except the speed table's TensorFlow-default rows runs TensorFlow
-with oneDNN (``TF_ENABLE_ONEDNN_OPTS=1``), as the notebook does.
+Every worker runs TensorFlow with oneDNN (``TF_ENABLE_ONEDNN_OPTS=1``), as the
+notebook does, except the speed table's "oneDNN off" rows.
 
 Everything goes to ``benchmarks/results/`` (git ignores it): ``results.md``,
 ``results.csv``, ``training_speed.csv``, ``frontier.png`` and ``run.json``.
@@ -60,32 +60,32 @@ SEED = 42
 LEVELS = (0.3, 0.5)
 BATCH_SIZE = 128
 TUNING_SIZE = 300
-# Name in the tables -> builder in utils. The baseline comes first: ratios are against it.
+# Name in the tables -> (builder in utils, loss), as the notebook trains them. The baseline comes first:
+# ratios are against it.
 MODELS = {
-    "keras.io baseline": "build_baseline_autoencoder",
-    "autoencoder": "build_autoencoder",
-    "U-Net": "build_unet",
-    "residual (DnCNN-style)": "build_residual_denoiser",
+    "keras.io baseline": ("build_baseline_autoencoder", "binary_crossentropy"),
+    "autoencoder": ("build_autoencoder", "binary_crossentropy"),
+    "U-Net": ("build_unet", "binary_crossentropy"),
+    "residual (DnCNN-style)": ("build_residual_denoiser", "mean_squared_error"),
 }
+# Until the training recipe is shared by every model, the learning rates that the notebook uses.
+LEARNING_RATES = {"keras.io baseline": 1e-3, "residual (DnCNN-style)": 1e-3}
 BASELINE = "keras.io baseline"
-PLAIN = "plain fit on NumPy arrays, one call per epoch"
-DEFAULT = "default: tf.data, fixed prefetch, oneDNN"
-# Ways to train, compared on the same model, data and batch size (see training_speed). "onednn": False
-# leaves TensorFlow's own choice (off on CPUs without AVX-512 VNNI/BF16, AVX-VNNI or AMX; see utils.onednn_enabled).
+DEFAULT = "train_denoiser: fit on NumPy arrays, oneDNN on"
+# Ways to train, each compared with the tutorial's own on the same model, data and noise (see training_speed).
 SPEED_VARIANTS = {
-    PLAIN: {"input_pipeline": "numpy", "onednn": False},
-    "plain fit on NumPy arrays, one call for all epochs": {"single_fit": True, "onednn": False},
-    "PyDataset, fresh noise per batch": {"pydataset": True, "onednn": False},
-    "tf.data, autotuned prefetch": {"autotune": True, "onednn": False},
-    "tf.data, fixed prefetch": {"onednn": False},
-    "plain fit on NumPy arrays + oneDNN": {"input_pipeline": "numpy"},
     DEFAULT: {},
-    "default + XLA (jit_compile=True)": {"jit_compile": True},
-    "default + mixed_bfloat16": {"mixed_bfloat16": True},
-    "default, 1 inter-op thread": {"inter_op_threads": 1},
-    "default, batch size 256": {"batch_size": 256},
+    "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)": {"onednn": False},
+    "tf.data pipeline, fixed prefetch, no autotuning": {"feed": "tf.data"},
+    "tf.data pipeline, autotuned prefetch": {"feed": "autotune"},
+    "PyDataset, fresh noise per batch": {"feed": "pydataset"},
+    "one fit call for all epochs, one fixed noisy copy": {"feed": "single_fit"},
+    "XLA (jit_compile=True)": {"jit_compile": True},
+    "mixed_bfloat16": {"mixed_bfloat16": True},
+    "1 inter-op thread": {"inter_op_threads": 1},
+    "twice the batch size": {"batch_scale": 2},
 }
-BFLOAT16 = "default + mixed_bfloat16"
+BFLOAT16 = "mixed_bfloat16"
 
 
 def parse_arguments(argv=None):
@@ -128,34 +128,22 @@ def parse_arguments(argv=None):
 
 
 def _start_worker(inter_op_threads=None, onednn=True):
-    """Import TensorFlow in a worker: oneDNN and thread settings must come before it starts.
+    """Start TensorFlow in a worker: oneDNN and thread settings must come before it starts.
 
-    onednn=True uses oneDNN as the notebook does (unless TF_ENABLE_ONEDNN_OPTS is already set);
-    False leaves TensorFlow's own default for this CPU, the baseline a plain script gets.
+    Returns the tutorial's ``utils`` module and this folder's ``hardware`` module. Importing utils starts
+    TensorFlow without its start-up notices, as in the notebook.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if onednn:
-        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    else:
-        os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
     sys.path.insert(0, str(ROOT))
-    # With oneDNN on, TensorFlow writes a notice straight to file descriptor 2 at start-up, which
-    # TF_CPP_MIN_LOG_LEVEL does not reach: one per worker would bury the progress lines.
-    saved_stderr = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-
-    tf.get_logger().setLevel("ERROR")
-    if inter_op_threads:
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
     import utils
 
-    return utils
+    from benchmarks import hardware
+
+    if inter_op_threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
+    return utils, hardware
 
 
 def _peak_memory_mb():
@@ -213,27 +201,29 @@ def _quality(utils, clean, restored):
 
 def train_and_evaluate(task):
     """Train one model at each noise level and measure it. Runs in its own process."""
-    utils = _start_worker()
+    utils, hardware = _start_worker()
     import keras
 
     train_images, _, test_images = _load_data(utils, task)
     name, batch_size = task["model"], task["batch_size"]
+    builder, loss = MODELS[name]
     rows = []
     for level in LEVELS:
         start = time.perf_counter()
         print(f"[{name}, level {level}] training on {len(train_images):,} images for {task['epochs']} epoch(s)",
               flush=True)
         keras.utils.set_random_seed(SEED)
-        model = getattr(utils, MODELS[name])()
+        model = getattr(utils, builder)()
         train_start = time.perf_counter()
         history = utils.train_denoiser(model, train_images, noise_level=level, epochs=task["epochs"],
-                                       batch_size=batch_size, seed=SEED, verbose=1)
+                                       batch_size=batch_size, seed=SEED, loss=loss,
+                                       learning_rate=LEARNING_RATES.get(name, 2e-3), verbose=1)
         train_seconds = time.perf_counter() - train_start
         restored, inference_rate = _timed_predict(model, _noisy(utils, test_images, level, 1))
         rows.append({
-            "method": name, "level": level, "parameters": model.count_params(), "flops": utils.count_flops(model),
+            "method": name, "level": level, "parameters": model.count_params(), "flops": hardware.count_flops(model),
             # The median epoch, wall time of its whole fit call (the first epoch also holds the tracing).
-            "train_images_per_s": len(train_images) / statistics.median(history.history["fit_seconds"]),
+            "train_images_per_s": len(train_images) / statistics.median(history.history["epoch_seconds"]),
             "train_seconds": train_seconds, "infer_images_per_s": inference_rate,
             **_quality(utils, test_images, restored), "wall_seconds": time.perf_counter() - start,
         })
@@ -248,7 +238,7 @@ def train_and_evaluate(task):
 def classical_filters(task):
     """Tune each classical filter on validation images, then measure it on the test set."""
     start = time.perf_counter()
-    utils = _start_worker()
+    utils, _ = _start_worker()
     _, tuning_images, test_images = _load_data(utils, task)
     rows = []
     for level in LEVELS:
@@ -284,82 +274,90 @@ def classical_filters(task):
 
 
 def training_speed(task):
-    """Train one model one way at Gaussian 0.5, and measure throughput and test PSNR. Own process."""
+    """Train one model one way at Gaussian 0.5; measure its throughput and test PSNR. Runs in its own process."""
     variant = SPEED_VARIANTS[task["variant"]]
-    utils = _start_worker(inter_op_threads=variant.get("inter_op_threads"), onednn=variant.get("onednn", True))
+    utils, hardware = _start_worker(inter_op_threads=variant.get("inter_op_threads"),
+                                    onednn=variant.get("onednn", True))
     import keras
-    import numpy as np
-    import tensorflow as tf
 
     train_images, _, test_images = _load_data(utils, task)
-    level, epochs = 0.5, task["epochs"]
+    builder, loss = MODELS[task["model"]]
+    batch_size = task["batch_size"] * variant.get("batch_scale", 1)
     note = ""
     if variant.get("mixed_bfloat16"):
-        # Measured even without hardware support, to show what emulation costs; the tutorial itself
-        # (utils.bfloat16_supported) only turns it on where the CPU has it.
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-        note = "bfloat16 in hardware" if utils.bfloat16_supported() else "no bfloat16 in this CPU: emulated"
+        # Timed even without hardware support, if asked, to show what emulation costs.
+        hardware.set_precision(True)
+        note = "bfloat16 in hardware" if hardware.bfloat16_supported() else "no bfloat16 in this CPU: emulated"
     keras.utils.set_random_seed(SEED)
-    model = getattr(utils, MODELS[task["model"]])()
-    if variant.get("jit_compile"):
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=[utils.psnr_metric], jit_compile=True)
-    print(f"[speed: {task['model']}, {task['variant']}] {len(train_images):,} images x {epochs} epochs", flush=True)
-    epoch_seconds = []
-    if variant.get("single_fit"):
-        noisy = utils.noisy_training_copy(train_images, epoch=0, seed=SEED)
-        start = time.perf_counter()
-        model.fit(noisy, train_images, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True, verbose=0)
-        epoch_seconds = [(time.perf_counter() - start) / epochs] * epochs
-        note = note or "one noisy copy for all epochs (no fresh noise), per-epoch time = total / epochs"
-    elif variant.get("pydataset") or variant.get("autotune"):
-        for epoch in range(epochs):
-            if variant.get("pydataset"):
-                batches = _fresh_noise_batches_class()(utils, train_images, epoch=epoch, level=level)
-            else:
-                order = np.random.default_rng((SEED, epoch, 1)).permutation(len(train_images))
-                noisy = utils.noisy_training_copy(train_images, epoch=epoch, seed=SEED)
-                batches = tf.data.Dataset.from_tensor_slices((noisy[order], train_images[order]))
-                batches = batches.batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
-            start = time.perf_counter()
-            model.fit(batches, epochs=1, verbose=0)
-            epoch_seconds.append(time.perf_counter() - start)
+    model = getattr(utils, builder)()
+    print(f"[speed: {task['model']}, {task['variant']}] {len(train_images):,} images x {task['epochs']} epochs",
+          flush=True)
+    if not variant.get("feed") and not variant.get("jit_compile"):
+        history = utils.train_denoiser(model, train_images, epochs=task["epochs"], batch_size=batch_size, seed=SEED,
+                                       loss=loss, learning_rate=LEARNING_RATES.get(task["model"], 2e-3), verbose=0)
+        epoch_seconds = history.history["epoch_seconds"]
     else:
-        history = utils.train_denoiser(model, train_images, noise_level=level, epochs=epochs,
-                                       batch_size=variant.get("batch_size", BATCH_SIZE), seed=SEED,
-                                       input_pipeline=variant.get("input_pipeline", "tf.data"), verbose=0)
-        epoch_seconds = history.history["fit_seconds"]
-    restored = model.predict(_noisy(utils, test_images, level, 1), batch_size=500, verbose=0)
+        epoch_seconds, note = _train_another_way(utils, hardware, model, train_images, variant, task, loss, batch_size)
+    restored = model.predict(_noisy(utils, test_images, 0.5, 1), batch_size=500, verbose=0).astype("float32")
     # Epochs after the first: the first also traces the training graph, which costs the same in every variant.
     steady = epoch_seconds[1:] or epoch_seconds
-    row = {"model": task["model"], "variant": task["variant"],
+    row = {"model": task["model"], "variant": task["variant"], "batch_size": batch_size,
            "train_images_per_s": len(train_images) / statistics.median(steady),
            "first_epoch_seconds": epoch_seconds[0], "psnr": float(utils.psnr(test_images, restored).mean()),
-           "flops": utils.count_flops(model), "onednn": utils.onednn_enabled(), "note": note}
+           "flops": hardware.count_flops(model), "onednn": hardware.onednn_enabled(), "note": note}
+    keras.mixed_precision.set_global_policy("float32")
     print(f"[speed: {task['model']}, {task['variant']}] {row['train_images_per_s']:,.0f} images/s, "
           f"PSNR {row['psnr']:.2f} dB", flush=True)
     return row
 
 
+def _train_another_way(utils, hardware, model, train_images, variant, task, loss, batch_size):
+    """train_denoiser's loop (same noise, order and optimizer), with batches fed another way or XLA."""
+    import keras
+    import numpy as np
+
+    learning_rate = LEARNING_RATES.get(task["model"], 2e-3)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[utils.psnr_metric],
+                  jit_compile=bool(variant.get("jit_compile")))
+    feed, epochs, epoch_seconds, note = variant.get("feed"), task["epochs"], [], ""
+    if feed == "single_fit":
+        noisy = utils.add_noise(train_images, "gaussian", 0.5, seed=(SEED, 0))
+        start = time.perf_counter()
+        model.fit(noisy, train_images, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
+        return [(time.perf_counter() - start) / epochs] * epochs, "one noisy copy for all epochs; time = total / epochs"
+    for epoch in range(epochs):
+        order = np.random.default_rng((SEED, epoch, 1)).permutation(len(train_images))  # as train_denoiser
+        clean = train_images[order]
+        if feed == "pydataset":
+            inputs = {"x": _fresh_noise_batches_class()(utils, clean, epoch=epoch, batch_size=batch_size)}
+        else:
+            noisy = utils.add_noise(train_images, "gaussian", 0.5, seed=(SEED, epoch))[order]
+            inputs = {"x": noisy, "y": clean, "batch_size": batch_size}
+            if feed in ("tf.data", "autotune"):
+                inputs = {"x": hardware.array_batches(noisy, clean, batch_size=batch_size, autotune=feed == "autotune")}
+        start = time.perf_counter()
+        model.fit(**inputs, shuffle=False, verbose=0)
+        epoch_seconds.append(time.perf_counter() - start)
+    return epoch_seconds, note
+
+
 def _fresh_noise_batches_class():
     """A PyDataset class, defined once keras is imported in the worker."""
     import keras
-    import numpy as np
 
     class Batches(keras.utils.PyDataset):
         """Draws fresh noise for every batch in Python, the way a keras.utils.PyDataset feeds fit."""
 
-        def __init__(self, utils, images, *, epoch, level):
+        def __init__(self, utils, images, *, epoch, batch_size):
             super().__init__()
-            self.utils, self.images, self.level, self.epoch = utils, images, level, epoch
-            self.order = np.random.default_rng((SEED, epoch, 1)).permutation(len(images))
+            self.utils, self.images, self.epoch, self.batch_size = utils, images, epoch, batch_size
 
         def __len__(self):
-            return math.ceil(len(self.images) / BATCH_SIZE)
+            return math.ceil(len(self.images) / self.batch_size)
 
         def __getitem__(self, index):
-            clean = self.images[self.order[index * BATCH_SIZE:(index + 1) * BATCH_SIZE]]
-            noisy = self.utils.add_noise(clean, "gaussian", self.level, seed=(SEED, self.epoch, index))
-            return noisy, clean
+            clean = self.images[index * self.batch_size:(index + 1) * self.batch_size]
+            return self.utils.add_noise(clean, "gaussian", 0.5, seed=(SEED, self.epoch, index)), clean
 
     return Batches
 
@@ -431,15 +429,15 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
         speed = pd.DataFrame(speed_rows)
         speed.to_csv(output_dir / "training_speed.csv", index=False, float_format="%.6g")
         caption = (f"Training speed at Gaussian 0.5 ({arguments.speed_size:,} images × 2 epochs, batch size "
-                   f"{BATCH_SIZE} unless named; throughput of "
-                   "the second epoch, whole fit call; ×-ratio against the plain fit on NumPy arrays with TensorFlow's default "
-                   f"kernels (oneDNN {'on' if details['onednn_by_default'] else 'off'} by default on this CPU); "
+                   f"{arguments.batch_size} unless named; throughput of the second epoch, whole fit call; ×-ratio "
+                   "against the tutorial's train_denoiser (oneDNN "
+                   f"{'on' if details['onednn_by_default'] else 'off'} by default on this CPU); "
                    f"achieved GFLOP/s = 3 × forward FLOPs × images/s, against a peak of {details['peak']}).")
         lines += ["", caption, "",
-                  "| model | how it trains | oneDNN | img/s | × plain fit | GFLOP/s | % of peak | PSNR (dB) | Δ PSNR | note |",
+                  "| model | how it trains | oneDNN | img/s | × train_denoiser | GFLOP/s | % of peak | PSNR (dB) | Δ PSNR | note |",
                   "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for model, group in speed.groupby("model", sort=False):
-            plain = group[group["variant"] == PLAIN].iloc[0]
+            plain = group[group["variant"] == DEFAULT].iloc[0]
             for _, row in group.iterrows():
                 gflops = 3 * row["flops"] * row["train_images_per_s"] / 1e9
                 share = f"{100 * gflops / details['peak_gflops']:.0f}%" if details["peak_gflops"] else "—"
@@ -530,7 +528,7 @@ def main(argv=None):
     if not arguments.no_speed:
         # --quick compares only the plain and the default way, on the autoencoder.
         speed_models = ("autoencoder",) if arguments.quick else ("autoencoder", "U-Net")
-        speed_variants = (PLAIN, DEFAULT) if arguments.quick else tuple(SPEED_VARIANTS)
+        speed_variants = (DEFAULT, "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)") if arguments.quick else tuple(SPEED_VARIANTS)
         if not (details["bfloat16"] or arguments.emulated_bfloat16):
             # Emulated bfloat16 is 8x slower here (README, "Training speed"): 10 minutes to learn nothing new.
             speed_variants = tuple(variant for variant in speed_variants if variant != BFLOAT16)
@@ -540,7 +538,7 @@ def main(argv=None):
             for variant in speed_variants:
                 speed_rows.append(run_in_fresh_process(
                     training_speed, {**base, "train_size": arguments.speed_size, "epochs": 2, "model": model,
-                                     "variant": variant, "batch_size": BATCH_SIZE}))
+                                     "variant": variant}))
     scratch.cleanup()
     table = write_results(rows, speed_rows, arguments, details, arguments.output_dir)
     wall = time.perf_counter() - run_start
@@ -553,17 +551,17 @@ def main(argv=None):
 
 
 def machine_details():
-    utils = _start_worker()
+    utils, hardware = _start_worker()
     import keras
     import tensorflow as tf
 
-    peak, how = utils.cpu_peak_gflops()
+    peak, how = hardware.cpu_peak_gflops()
     return {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, "
                        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-                       f"oneDNN {'on' if utils.onednn_enabled() else 'off'}",
-            "peak_gflops": peak, "peak": f"{peak:.0f} GFLOP/s ({how['how']})" if peak else "unknown",
-            "bfloat16": utils.bfloat16_supported(), "onednn": utils.onednn_enabled(),
-            "onednn_by_default": utils.onednn_on_by_default()}
+                       f"oneDNN {'on' if hardware.onednn_enabled() else 'off'}",
+            "peak_gflops": peak, "peak": f"{peak:.0f} GFLOP/s ({how})" if peak else how,
+            "bfloat16": hardware.bfloat16_supported(), "onednn": hardware.onednn_enabled(),
+            "onednn_by_default": hardware.onednn_on_by_default()}
 
 
 if __name__ == "__main__":

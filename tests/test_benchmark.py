@@ -1,6 +1,8 @@
 """Tests for benchmarks/run.py: its arguments, one tiny end-to-end run, and the training-speed worker."""
 
+import base64
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -9,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import run as benchmark  # noqa: E402
+from benchmarks import run as benchmark
 
 
 def test_arguments_have_full_and_quick_defaults():
@@ -54,19 +56,31 @@ def test_a_tiny_run_writes_every_table_and_the_plot(tmp_path, capfd):
     assert "Loaded MNIST from" in output  # which data it used
 
 
-@pytest.mark.parametrize("variant", [benchmark.PLAIN, benchmark.DEFAULT, "PyDataset, fresh noise per batch"])
+@pytest.mark.parametrize("variant", [benchmark.DEFAULT, "tf.data pipeline, fixed prefetch, no autotuning",
+                                     "PyDataset, fresh noise per batch", "twice the batch size"])
 def test_training_speed_measures_a_variant(variant, monkeypatch):
     # In this process TensorFlow has started already, so the variant's oneDNN choice cannot apply; the
     # worker still edits TF_ENABLE_ONEDNN_OPTS, which monkeypatch restores afterwards.
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
     row = benchmark.training_speed({"train_size": 96, "test_size": 32, "epochs": 2, "mnist_path": None,
-                                    "model": "keras.io baseline", "variant": variant, "batch_size": 128})
+                                    "model": "keras.io baseline", "variant": variant, "batch_size": 32})
     assert row["variant"] == variant and row["train_images_per_s"] > 0
+    assert row["batch_size"] == (64 if variant == "twice the batch size" else 32)
     assert 5 < row["psnr"] < 40 and row["flops"] == 9_031_680
 
 
+def test_the_fed_variants_train_what_train_denoiser_trains(monkeypatch):
+    # Same noise, order and batches, fed another way: the same test PSNR as the default row.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
+    task = {"train_size": 96, "test_size": 32, "epochs": 2, "mnist_path": None, "model": "keras.io baseline",
+            "batch_size": 32}
+    default = benchmark.training_speed({**task, "variant": benchmark.DEFAULT})
+    fed = benchmark.training_speed({**task, "variant": "tf.data pipeline, fixed prefetch, no autotuning"})
+    assert fed["psnr"] == pytest.approx(default["psnr"], abs=1e-4)
+
+
 def test_later_workers_read_the_first_workers_copy_of_the_data(tmp_path):
-    utils = benchmark._start_worker()
+    utils, _ = benchmark._start_worker()
     task = {"mnist_path": None, "train_size": 50, "test_size": 20, "tuning_size": 10,
             "data_copy": str(tmp_path / "mnist.npz")}
     first = benchmark._load_data(utils, task)
@@ -95,8 +109,27 @@ def test_bfloat16_is_timed_only_where_native_or_asked(native, flag, expect_bfloa
     variants = [variant for name, variant, _ in asked if name == "training_speed"]
     assert len(variants) == 2 * (len(benchmark.SPEED_VARIANTS) - (not expect_bfloat16))
     assert (benchmark.BFLOAT16 in variants) == expect_bfloat16
-    assert benchmark.PLAIN in variants and benchmark.DEFAULT in variants
-    assert ("skipping 'default + mixed_bfloat16'" in capsys.readouterr().out) == (not expect_bfloat16)
+    assert benchmark.DEFAULT in variants
+    assert ("skipping 'mixed_bfloat16'" in capsys.readouterr().out) == (not expect_bfloat16)
     # Without MNIST_PATH every worker is pointed at one copy of the data, in a folder removed at the end.
     copies = {copy for _, _, copy in asked}
     assert len(copies) == 1 and copies.pop().endswith("mnist.npz")
+
+
+def test_readme_figure_is_copied_from_the_tagged_cell(tmp_path):
+    from benchmarks import readme_figure
+
+    png = b"\x89PNG\r\n\x1a\n fake image bytes"
+    notebook = {"cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [
+            {"output_type": "display_data", "data": {"image/png": base64.b64encode(b"other").decode()}}]},
+        {"cell_type": "code", "metadata": {"tags": ["readme-figure"]}, "outputs": [
+            {"output_type": "display_data", "data": {"image/png": base64.b64encode(png).decode()}}]}]}
+    (tmp_path / "run.ipynb").write_text(json.dumps(notebook))
+    readme_figure.main([str(tmp_path / "run.ipynb"), "--output", str(tmp_path / "assets" / "figure.png")])
+    assert (tmp_path / "assets" / "figure.png").read_bytes() == png
+    notebook["cells"][1]["outputs"] = []  # not run yet: a clear message, no file
+    (tmp_path / "unrun.ipynb").write_text(json.dumps(notebook))
+    with pytest.raises(SystemExit, match="shows 0 figures, not one: run the notebook first"):
+        readme_figure.main([str(tmp_path / "unrun.ipynb"), "--output", str(tmp_path / "other.png")])
+    assert not (tmp_path / "other.png").exists()

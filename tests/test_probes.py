@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import probes  # noqa: E402
+from benchmarks import probes
 
 
 def test_arguments_default_to_the_budgets_readme_quotes():

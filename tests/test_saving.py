@@ -1,15 +1,20 @@
 """Tests for saving, reloading and resuming models, and for run-to-run determinism."""
 
 import json
+import re
+import signal
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import utils  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import utils
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,7 @@ def test_load_denoiser_refuses_missing_truncated_and_corrupt_files(tmp_path, dig
     model.save(path)
     with pytest.raises(ValueError, match="does not exist"):
         utils.load_denoiser(tmp_path / "missing.keras")
-    with pytest.raises(ValueError, match="must end in .keras"):
+    with pytest.raises(ValueError, match="path must be a file name ending in .keras"):
         utils.load_denoiser(tmp_path / "model.h5")
     truncated = tmp_path / "truncated.keras"
     truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -70,8 +75,6 @@ def test_load_denoiser_refuses_missing_truncated_and_corrupt_files(tmp_path, dig
     with pytest.raises(ValueError, match="not a Keras archive"):
         utils.load_denoiser(garbage)
     # A valid zip whose weights file is damaged: the archive opens, the load fails.
-    import zipfile
-
     broken = tmp_path / "broken.keras"
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
         for name in source.namelist():
@@ -95,7 +98,7 @@ def test_load_denoiser_refuses_models_that_do_not_fit_mnist(tmp_path):
     )
     for name, model in cases.items():
         model.save(tmp_path / name)
-        with pytest.raises(ValueError, match="cannot denoise images of shape|must output images"):
+        with pytest.raises(ValueError, match="cannot denoise images of shape|must return images"):
             utils.load_denoiser(tmp_path / name)
     # The 32x32 model is fine for 32x32 images.
     assert utils.load_denoiser(tmp_path / "colour.keras", image_shape=(32, 32, 1)).input_shape == (None, 32, 32, 1)
@@ -120,95 +123,165 @@ def test_tutorial_models_use_no_lambda_layers():
 # --------------------------------------------------------------------------
 
 
-def test_checkpoint_is_written_after_each_improving_epoch(tmp_path, digit_like_images):
+def saved_state(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read(utils.CHECKPOINT_STATE))
+
+
+def test_every_epoch_is_saved_in_one_file_with_its_state(tmp_path, digit_like_images):
     path = tmp_path / "models" / "autoencoder.keras"
-    history = train(small_model(), digit_like_images, checkpoint_path=path, validation_images=digit_like_images[:16])
-    state = json.loads(path.with_suffix(".json").read_text())
-    assert path.is_file() and state["monitor"] == "val_loss"
-    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-    assert state["epochs_done"] == best_epoch
-    assert state["history"]["val_loss"] == pytest.approx(history.history["val_loss"][:best_epoch])
-    assert not list(path.parent.glob("*.partial*"))  # the temporary files were renamed into place
+    model = small_model()
+    history = train(model, digit_like_images, epochs=3, checkpoint_path=path)
+    state = saved_state(path)
+    # Finished means every epoch was done, whichever epoch scored best: the file holds the last one.
+    assert state["epochs_done"] == 3 and state["settings"]["epochs"] == 3
+    assert state["history"]["loss"] == pytest.approx(history.history["loss"])
+    assert sorted(path.parent.iterdir()) == [path]  # no temporary file left behind, no second file
+    probe = digit_like_images[:4]
+    np.testing.assert_array_equal(utils.load_denoiser(path).predict(probe, verbose=0), model.predict(probe, verbose=0))
 
 
-def test_resuming_continues_from_the_saved_epoch_and_ends_like_an_uninterrupted_run(tmp_path, digit_like_images):
+class Interrupted(Exception):
+    """Stands for a kernel interrupt in the middle of training."""
+
+
+def test_resuming_continues_after_the_saved_epoch_and_ends_like_an_uninterrupted_run(
+        tmp_path, digit_like_images, monkeypatch):
     uninterrupted = small_model()
     full_history = train(uninterrupted, digit_like_images, epochs=3)
 
     path = tmp_path / "autoencoder.keras"
-    train(small_model(), digit_like_images, epochs=1, checkpoint_path=path)  # "interrupted" after epoch 1
-    assert json.loads(path.with_suffix(".json").read_text())["epochs_done"] == 1
-    resumed = small_model(seed=99)  # other initial weights: they must be replaced by the checkpoint's
-    seen_epochs = []
+    save = utils._save_checkpoint
 
-    class EpochSpy(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            seen_epochs.append(epoch)
+    def save_then_stop(model, checkpoint_path, state):  # interrupted right after epoch 1 was saved
+        save(model, checkpoint_path, state)
+        raise Interrupted
 
-    resumed_fit = resumed.fit
+    monkeypatch.setattr(utils, "_save_checkpoint", save_then_stop)
+    with pytest.raises(Interrupted):
+        train(small_model(), digit_like_images, epochs=3, checkpoint_path=path)
+    monkeypatch.setattr(utils, "_save_checkpoint", save)
+    assert saved_state(path)["epochs_done"] == 1
 
-    def spy_fit(*args, **kwargs):
-        return resumed_fit(*args, **{**kwargs, "callbacks": kwargs["callbacks"] + [EpochSpy()]})
-
-    resumed.fit = spy_fit
-    history = train(resumed, digit_like_images, epochs=3, checkpoint_path=path)
-    assert seen_epochs == [1, 2]  # only the epochs that were left
-    assert len(history.history["loss"]) == 3
+    resumed = small_model(seed=99)  # other initial weights: the checkpoint's must replace them
+    fitted_epochs = []
+    fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda model, *a, **k: fitted_epochs.append(1) or fit(model, *a, **k))
+    history = train(resumed, digit_like_images, epochs=3, checkpoint_path=path, resume=True)
+    assert len(fitted_epochs) == 2  # only the epochs that were left
+    assert len(history.history["loss"]) == 3 and saved_state(path)["epochs_done"] == 3
     np.testing.assert_allclose(history.history["loss"], full_history.history["loss"], rtol=1e-5)
     probe = digit_like_images[:8]
     np.testing.assert_allclose(resumed.predict(probe, verbose=0), uninterrupted.predict(probe, verbose=0), atol=1e-5)
 
 
-def test_a_finished_checkpoint_is_reused_without_training(tmp_path, digit_like_images, capsys):
+def test_a_finished_checkpoint_is_loaded_without_training(tmp_path, digit_like_images, capsys, monkeypatch):
     path = tmp_path / "autoencoder.keras"
     trained = small_model()
     train(trained, digit_like_images, checkpoint_path=path)
     reused = small_model(seed=5)
-    history = utils.train_denoiser(reused, digit_like_images, epochs=2, batch_size=32, seed=3, checkpoint_path=path)
-    assert "nothing left to train" in capsys.readouterr().out
+    monkeypatch.setattr(keras.Model, "fit", lambda *arguments, **keywords: pytest.fail("a finished run trained"))
+    history = utils.train_denoiser(reused, digit_like_images, epochs=2, batch_size=32, seed=3, checkpoint_path=path,
+                                   resume=True)
+    assert "Loaded autoencoder.keras: it holds 2 of 2 epochs." in capsys.readouterr().out
     assert int(reused.optimizer.iterations.numpy()) == 4  # 2 epochs x 2 steps, all loaded
     assert len(history.history["loss"]) == 2
     probe = digit_like_images[:4]
     np.testing.assert_array_equal(reused.predict(probe, verbose=0), trained.predict(probe, verbose=0))
 
 
-def test_resume_refuses_other_settings_architectures_and_more_epochs(tmp_path, digit_like_images):
+@pytest.mark.parametrize(("change", "difference"), [
+    ({"noise_level": 0.3}, "noise_level was 0.5, now 0.3"),
+    ({"learning_rate": 1e-3}, "learning_rate was 0.002, now 0.001"),
+    ({"loss": "mean_squared_error"}, "loss was 'binary_crossentropy', now 'mean_squared_error'"),
+    ({"epochs": 3}, "epochs was 2, now 3"),
+    ({"seed": 4}, "seed was 3, now 4"),
+])
+def test_resume_refuses_a_checkpoint_trained_with_other_settings(tmp_path, digit_like_images, change, difference):
     path = tmp_path / "autoencoder.keras"
     train(small_model(), digit_like_images, checkpoint_path=path)
-    with pytest.raises(ValueError, match="other settings.*noise_level: saved 0.5, now 0.3"):
-        train(small_model(), digit_like_images, checkpoint_path=path, noise_level=0.3)
-    with pytest.raises(ValueError, match="other settings.*num_images"):
-        train(small_model(), digit_like_images[:32], checkpoint_path=path)
-    keras.utils.set_random_seed(0)
-    with pytest.raises(ValueError, match="other settings.*parameters"):
-        train(utils.build_autoencoder((28, 28, 1)), digit_like_images, checkpoint_path=path)
-    with pytest.raises(ValueError, match="trained for 2 epochs, more than the 1 asked for"):
-        train(small_model(), digit_like_images, epochs=1, checkpoint_path=path)
-    # resume=False starts over and overwrites the checkpoint.
-    train(small_model(), digit_like_images, epochs=1, checkpoint_path=path, resume=False)
-    assert json.loads(path.with_suffix(".json").read_text())["epochs_done"] == 1
+    arguments = {"epochs": 2, "batch_size": 32, "seed": 3, "verbose": 0, **change}
+    with pytest.raises(ValueError, match=f"other settings: {re.escape(difference)}"):
+        utils.train_denoiser(small_model(), digit_like_images, checkpoint_path=path, resume=True, **arguments)
 
 
-def test_resume_refuses_a_checkpoint_without_or_with_a_corrupt_or_stale_state_file(tmp_path, digit_like_images):
+def test_resume_refuses_other_images_and_architectures_and_resume_false_overwrites(tmp_path, digit_like_images):
     path = tmp_path / "autoencoder.keras"
+    train(small_model(), digit_like_images, checkpoint_path=path)
+    with pytest.raises(ValueError, match="other settings: images was 64, now 32"):
+        train(small_model(), digit_like_images[:32], checkpoint_path=path, resume=True)
+    keras.utils.set_random_seed(0)
+    with pytest.raises(ValueError, match="other settings: parameters was"):
+        train(utils.build_autoencoder((28, 28, 1)), digit_like_images, checkpoint_path=path, resume=True)
+    # resume=False (the default) starts over and overwrites the checkpoint.
     train(small_model(), digit_like_images, epochs=1, checkpoint_path=path)
-    state_file = path.with_suffix(".json")
-    state = json.loads(state_file.read_text())
-    state_file.write_text(json.dumps({**state, "optimizer_iterations": 99}))
-    with pytest.raises(ValueError, match="disagree on how many steps"):
-        train(small_model(), digit_like_images, checkpoint_path=path)
-    state_file.write_text("{not json")
-    with pytest.raises(ValueError, match="is corrupt"):
-        train(small_model(), digit_like_images, checkpoint_path=path)
-    state_file.unlink()
-    with pytest.raises(ValueError, match="no state file"):
-        train(small_model(), digit_like_images, checkpoint_path=path)
+    assert saved_state(path)["epochs_done"] == 1
+
+
+def test_resume_refuses_a_file_that_is_not_a_checkpoint(tmp_path, digit_like_images):
+    path = tmp_path / "autoencoder.keras"
+    small_model().save(path)  # a model, but no training state
+    with pytest.raises(ValueError, match="holds no training state written by train_denoiser"):
+        train(small_model(), digit_like_images, checkpoint_path=path, resume=True)
     path.write_bytes(b"truncated")
-    state_file.write_text(json.dumps(state))
     with pytest.raises(ValueError, match="not a Keras archive"):
-        train(small_model(), digit_like_images, checkpoint_path=path)
-    with pytest.raises(ValueError, match="must end in .keras"):
+        train(small_model(), digit_like_images, checkpoint_path=path, resume=True)
+    with pytest.raises(ValueError, match="checkpoint_path must be a file name ending in .keras"):
         train(small_model(), digit_like_images, checkpoint_path=tmp_path / "model.h5")
+    # A folder used to train a whole epoch, then fail with IsADirectoryError and leave a .partial file.
+    (tmp_path / "folder.keras").mkdir()
+    with pytest.raises(ValueError, match="checkpoint_path must be the path of a file, not a folder"):
+        train(small_model(), digit_like_images, checkpoint_path=tmp_path / "folder.keras")
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+# The child trains 2 epochs with a checkpoint and is killed (SIGKILL: no clean-up runs) at one step of
+# the second epoch's save. Steps: the model written to the temporary file; the state half appended to it;
+# the temporary file complete but not renamed; renamed into place.
+KILLED_WRITER = """
+import os, signal, sys, zipfile
+import keras, numpy as np
+sys.path.insert(0, {root!r})
+import utils
+step, saves = {step!r}, []
+
+def kill_at(name):
+    if len(saves) == 2 and name == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+save, writestr, replace = keras.Model.save, zipfile.ZipFile.writestr, os.replace
+def model_save(model, path, *a, **k):
+    saves.append(path); save(model, path, *a, **k); kill_at("model written")
+def state_write(archive, name, data, *a, **k):
+    if len(saves) == 2 and step == "state half written" and name == utils.CHECKPOINT_STATE:
+        archive.fp.write(data.encode()[: len(data) // 2]); archive.fp.flush(); kill_at(step)
+    writestr(archive, name, data, *a, **k)
+def rename(source, target):
+    kill_at("not renamed"); replace(source, target); kill_at("renamed")
+keras.Model.save, zipfile.ZipFile.writestr, os.replace = model_save, state_write, rename
+images = np.load({images!r})
+keras.utils.set_random_seed(0)
+model = utils.build_autoencoder((28, 28, 1), filters=(4, 8, 8))
+utils.train_denoiser(model, images, epochs=2, batch_size=32, seed=3, verbose=0, checkpoint_path={path!r})
+"""
+
+
+@pytest.mark.parametrize("step", ["model written", "state half written", "not renamed", "renamed"])
+def test_a_writer_killed_at_any_step_leaves_a_checkpoint_that_resumes(tmp_path, digit_like_images, step):
+    images_file, path = tmp_path / "images.npy", tmp_path / "autoencoder.keras"
+    np.save(images_file, digit_like_images)
+    child = subprocess.run([sys.executable, "-c", KILLED_WRITER.format(
+        root=str(ROOT), step=step, images=str(images_file), path=str(path))], capture_output=True, timeout=300, check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    assert saved_state(path)["epochs_done"] == (2 if step == "renamed" else 1)  # whole, old or new
+    # The resumed run ignores (and later overwrites) any half-written temporary file, and ends where an
+    # uninterrupted run ends.
+    resumed, uninterrupted = small_model(seed=5), small_model()
+    train(resumed, digit_like_images, checkpoint_path=path, resume=True)
+    train(uninterrupted, digit_like_images)
+    assert saved_state(path)["epochs_done"] == 2 and not list(tmp_path.glob("*.partial*"))
+    probe = digit_like_images[:8]
+    np.testing.assert_allclose(resumed.predict(probe, verbose=0), uninterrupted.predict(probe, verbose=0), atol=1e-5)
 
 
 # --------------------------------------------------------------------------
@@ -219,7 +292,8 @@ def test_resume_refuses_a_checkpoint_without_or_with_a_corrupt_or_stale_state_fi
 def test_two_runs_with_the_same_seed_give_the_same_metrics_to_1e_6(digit_like_images):
     def run():
         model = small_model(seed=7)
-        history = train(model, digit_like_images, validation_images=digit_like_images[:16])
+        validation = (utils.add_noise(digit_like_images[:16], seed=1), digit_like_images[:16])
+        history = train(model, digit_like_images, validation_data=validation)
         noisy = utils.add_noise(digit_like_images, "gaussian", 0.5, seed=11)
         restored = model.predict(noisy, verbose=0)
         return [*history.history["loss"], *history.history["val_psnr"],

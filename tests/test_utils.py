@@ -1,6 +1,8 @@
-"""Unit tests for utils.py, grouped like the module: data, noise, models, training, metrics, plots."""
+"""Unit tests for utils.py, part 1 of the tutorial: data, Gaussian noise, metrics, the two autoencoders,
+training, plots."""
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import utils  # noqa: E402
+import utils
 
 matplotlib.use("Agg")
 
@@ -100,17 +102,20 @@ def test_load_mnist_file_that_is_not_an_archive(tmp_path, no_mnist_path):
 def test_load_mnist_wrong_keys(tmp_path, no_mnist_path):
     path = tmp_path / "wrong_keys.npz"
     write_mnist_npz(path, y_test=None)
-    with pytest.raises(ValueError, match="lacks the key.*y_test"):
+    with pytest.raises(ValueError, match="must hold the keys x_train, y_train, x_test, y_test; it holds x_train, y_train, x_test$"):
         utils.load_mnist(path)
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"x_train": np.zeros((6, 32, 32), np.uint8)}, "x_train must be uint8 of shape"),
-        ({"x_test": np.zeros((4, 28, 28), np.float64)}, "x_test must be uint8"),
-        ({"y_train": np.zeros(5, np.uint8)}, "y_train must have shape"),
-        ({"y_test": np.full(4, 12, np.uint8)}, "labels 0..9"),
+        ({"x_train": np.zeros((6, 32, 32), np.uint8)}, r"x_train must be a non-empty uint8 array of shape \(N, 28, 28\)"),
+        ({"x_test": np.zeros((4, 28, 28), np.float64)}, "x_test must be a non-empty uint8 array.*got float64"),
+        ({"x_test": np.zeros((0, 28, 28), np.uint8)}, "x_test must be a non-empty uint8"),
+        ({"y_train": np.zeros(5, np.uint8)}, "y_train must hold 6 integer labels 0..9"),
+        ({"y_test": np.full(4, 12, np.uint8)}, "y_test must hold 4 integer labels 0..9"),
+        # Labels of another dtype used to be cast to uint8 silently: NaN became 0 and 2.7 became 2.
+        ({"y_test": np.array([1.0, 2.7, np.nan, 3.0])}, "y_test must hold 4 integer labels 0..9, got float64"),
     ],
 )
 def test_load_mnist_malformed_arrays(tmp_path, no_mnist_path, overrides, message):
@@ -211,36 +216,44 @@ def test_add_noise_does_not_modify_its_input():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, error, message",
     [
-        ({"kind": "pink"}, "unknown noise kind 'pink'; expected one of 'gaussian'"),
-        ({"level": -0.1}, "level must be a finite number >= 0"),
-        ({"level": float("nan")}, "level must be a finite number >= 0"),
-        ({"level": "0.5"}, "level must be a number"),
+        ({"kind": "pink"}, ValueError, "kind must be one of 'gaussian', 'salt_and_pepper', 'speckle', 'poisson', got 'pink'"),
+        ({"kind": ["gaussian"]}, TypeError, "kind must be a str"),
+        ({"level": -0.1}, ValueError, "level must be a finite number >= 0 and <= 100, got float -0.1"),
+        ({"level": float("nan")}, ValueError, "level must be a finite number >= 0"),
+        ({"level": 1e300}, ValueError, "level must be a finite number >= 0 and <= 100"),
+        ({"level": "0.5"}, TypeError, "level must be a number, got str '0.5'"),
+        ({"seed": "abc"}, TypeError, "seed must be an integer, got str 'abc'"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer, got float 1.5"),
+        ({"seed": -1}, ValueError, "seed must be an integer >= 0, got -1"),
+        ({"seed": ()}, ValueError, "seed must be an integer >= 0 or a non-empty tuple"),
     ],
 )
-def test_add_noise_rejects_bad_parameters(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_add_noise_rejects_bad_parameters(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
         utils.add_noise(random_images(), **kwargs)
 
 
 BAD_IMAGES = [
-    (np.zeros((28, 28), np.float32), r"shape \(N, H, W\) or \(N, H, W, 1\).*add a batch axis"),
-    (np.zeros((1, 1, 28, 28, 1), np.float32), r"got shape \(1, 1, 28, 28, 1\)"),
-    (np.zeros((2, 28, 28, 3), np.float32), "one grey channel"),
-    (np.zeros((2, 28, 28, 1), np.uint8), "floating point.*divide uint8 images by 255"),
-    (np.full((2, 28, 28, 1), 255.0, np.float32), r"values in \[0, 1\], got values in \[255, 255\]"),
-    (np.full((2, 28, 28, 1), -0.5, np.float32), r"values in \[0, 1\]"),
-    (np.full((2, 28, 28, 1), np.nan, np.float32), "NaN"),
-    (np.zeros((0, 28, 28, 1), np.float32), "at least one pixel"),
-    ("images.png", "must be an array"),
+    (np.zeros((28, 28), np.float32), ValueError, r"shape \(N, H, W\) or \(N, H, W, 1\).*add a batch axis"),
+    (np.zeros((1, 1, 28, 28, 1), np.float32), ValueError, r"got shape \(1, 1, 28, 28, 1\)"),
+    (np.zeros((2, 28, 28, 3), np.float32), ValueError, r"grey images.*got shape \(2, 28, 28, 3\)"),
+    (np.zeros((2, 28, 28, 1), np.uint8), ValueError, "floating-point dtype.*divide uint8 images by 255.*got dtype uint8"),
+    (np.full((2, 28, 28, 1), 255.0, np.float32), ValueError, r"values in \[0, 1\], got values in \[255, 255\]"),
+    (np.full((2, 28, 28, 1), -0.5, np.float32), ValueError, r"values in \[0, 1\]"),
+    (np.full((2, 28, 28, 1), np.nan, np.float32), ValueError, "got NaN or infinite values"),
+    (np.zeros((0, 28, 28, 1), np.float32), ValueError, r"non-empty batch.*got shape \(0, 28, 28, 1\)"),
+    ("images.png", TypeError, "must be a NumPy array of images, got str"),
+    ([[[0.1, 0.2]], [[0.3]]], ValueError, "rectangular array of images, got a ragged sequence"),
 ]
 
 
-@pytest.mark.parametrize("images, message", BAD_IMAGES)
-def test_add_noise_rejects_bad_images(images, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("images, error, message", BAD_IMAGES)
+def test_add_noise_rejects_bad_images(images, error, message):
+    with pytest.raises(error, match=message) as raised:
         utils.add_noise(images, seed=0)
+    assert str(raised.value).startswith("images must be")  # the message names the argument
 
 
 # --------------------------------------------------------------------------
@@ -312,21 +325,23 @@ def test_metrics_return_one_float64_per_image(metric):
 
 
 @pytest.mark.parametrize("metric", [utils.mse, utils.psnr, utils.ssim])
-@pytest.mark.parametrize("images, message", BAD_IMAGES)
-def test_metrics_reject_bad_images(metric, images, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("images, error, message", BAD_IMAGES)
+def test_metrics_reject_bad_images(metric, images, error, message):
+    with pytest.raises(error, match=message) as raised:
         metric(random_images(2), images)
+    assert str(raised.value).startswith("restored must be")
 
 
 @pytest.mark.parametrize("metric", [utils.mse, utils.psnr, utils.ssim])
 def test_metrics_reject_mismatched_shapes(metric):
-    with pytest.raises(ValueError, match=r"same shape, got \(2, 28, 28, 1\) and \(3, 28, 28, 1\)"):
+    with pytest.raises(ValueError, match=r"same shape, got shapes \(2, 28, 28, 1\) and \(3, 28, 28, 1\)"):
         metric(random_images(2), random_images(3))
 
 
-@pytest.mark.parametrize("data_range", [0, -1.0, float("inf"), "1"])
-def test_psnr_rejects_a_bad_data_range(data_range):
-    with pytest.raises(ValueError, match="data_range must be"):
+@pytest.mark.parametrize(("data_range", "error"), [(0, ValueError), (-1.0, ValueError), (float("inf"), ValueError),
+                                                   (10**400, ValueError), ("1", TypeError), (True, TypeError)])
+def test_psnr_rejects_a_bad_data_range(data_range, error):
+    with pytest.raises(error, match="data_range must be"):
         utils.psnr(random_images(1), random_images(1), data_range=data_range)
 
 
@@ -349,10 +364,9 @@ def test_models_keep_the_image_shape(builder, side):
     assert restored.min() >= 0.0 and restored.max() <= 1.0  # sigmoid output
 
 
-def test_autoencoder_is_named_compiled_and_sized():
+def test_autoencoder_is_named_and_sized():
     model = utils.build_autoencoder()
-    assert model.name == "denoising_autoencoder"
-    assert model.optimizer is not None
+    assert model.name == "denoising_autoencoder" and model.count_params() == 128_401
     assert all(not layer.name.startswith(("conv2d", "re_lu")) for layer in model.layers), "layers must be named"
     baseline = utils.build_baseline_autoencoder()
     assert baseline.count_params() == 28_353  # the keras.io example's size
@@ -366,16 +380,18 @@ def test_fixed_input_shape_is_accepted():
 
 @pytest.mark.parametrize("builder", [utils.build_autoencoder, utils.build_baseline_autoencoder])
 @pytest.mark.parametrize(
-    "input_shape, message",
+    "input_shape, error, message",
     [
-        ((28, 28, 3), "1 channel"),
-        ((30, 28, 1), "height must be None or a positive multiple of 4"),
-        ((28, -4, 1), "width must be None or a positive multiple of 4"),
-        ((28, 28), r"must be \(height, width, 1\)"),
+        ((28, 28, 3), ValueError, "one grey channel"),
+        ((30, 28, 1), ValueError, "each side of input_shape must be None \\(any size\\) or a multiple of 4, got 30"),
+        ((28, -4, 1), ValueError, "input_shape must be an integer >= 1, got -4"),
+        ((28, 28), ValueError, r"must be a tuple \(height, width, 1\)"),
+        ((28.0, 28, 1), TypeError, "input_shape must be an integer, got float 28.0"),
+        ("28x28", TypeError, "input_shape must be a tuple"),
     ],
 )
-def test_builders_reject_bad_input_shapes(builder, input_shape, message):
-    with pytest.raises(ValueError, match=message):
+def test_builders_reject_bad_input_shapes(builder, input_shape, error, message):
+    with pytest.raises(error, match=message):
         builder(input_shape=input_shape)
 
 
@@ -396,57 +412,49 @@ def digit_like_images():
     return images
 
 
-def test_noisy_training_copy_draws_fresh_noise_every_epoch(digit_like_images):
-    first = utils.noisy_training_copy(digit_like_images, epoch=0, seed=3)
-    assert first.shape == digit_like_images.shape and first.dtype == np.float32
-    assert 0.0 <= first.min() and first.max() <= 1.0
-    np.testing.assert_array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=0, seed=3))
-    assert not np.array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=1, seed=3))
-    assert not np.array_equal(first, utils.noisy_training_copy(digit_like_images, epoch=0, seed=4))
-
-
-def test_noisy_training_copy_without_fresh_noise_reuses_one_copy(digit_like_images):
-    first = utils.noisy_training_copy(digit_like_images, epoch=0, seed=3, fresh_noise=False)
-    later = utils.noisy_training_copy(digit_like_images, epoch=5, seed=3, fresh_noise=False)
-    np.testing.assert_array_equal(first, later)
-
-
-def test_noisy_training_copy_rejects_bad_arguments(digit_like_images):
-    with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
-        utils.noisy_training_copy(digit_like_images, epoch=-1)
-    with pytest.raises(ValueError, match="unknown noise kind"):
-        utils.noisy_training_copy(digit_like_images, epoch=0, noise_kind="pink")
-
-
 def test_one_short_training_lowers_the_loss(digit_like_images):
     keras.utils.set_random_seed(0)
     model = utils.build_autoencoder()
-    history = utils.train_denoiser(
-        model,
-        digit_like_images,
-        noise_level=0.3,
-        epochs=5,
-        batch_size=16,
-        validation_images=digit_like_images[:32],
-        seed=0,
-        verbose=0,
-    )
+    validation = (utils.add_noise(digit_like_images[:32], level=0.3, seed=9), digit_like_images[:32])
+    history = utils.train_denoiser(model, digit_like_images, noise_level=0.3, epochs=5, batch_size=16,
+                                   validation_data=validation, seed=0, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.5 * losses[0]
     # After training, the model's output beats the noisy input it was given.
-    noisy = utils.add_noise(digit_like_images[:32], level=0.3, seed=9)
-    restored = model.predict(noisy, verbose=0)
-    assert utils.psnr(digit_like_images[:32], restored).mean() > utils.psnr(digit_like_images[:32], noisy).mean() + 3.0
-    assert len(history.history["images_per_second"]) == 5
-    assert all(rate > 0 for rate in history.history["images_per_second"])
+    restored = model.predict(validation[0], verbose=0)
+    assert utils.psnr(validation[1], restored).mean() > utils.psnr(validation[1], validation[0]).mean() + 3.0
+    assert history.history["val_psnr"][-1] == pytest.approx(utils.psnr(validation[1], restored).mean(), abs=0.05)
+    assert len(history.history["images_per_second"]) == 5 and min(history.history["epoch_seconds"]) > 0
+
+
+def test_train_denoiser_draws_a_new_order_and_fresh_noise_every_epoch(digit_like_images, monkeypatch):
+    seen = []
+
+    def recording_fit(model, x, y, **kwargs):  # records what fit is given instead of training
+        seen.append((x, y))
+        history = keras.callbacks.History()
+        history.history = {"loss": [0.5], "psnr": [10.0]}
+        return history
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    images = digit_like_images[:64]
+    utils.train_denoiser(utils.build_baseline_autoencoder(), images, epochs=2, seed=3, verbose=0)
+    (noisy_0, clean_0), (noisy_1, clean_1) = seen
+    # Each epoch: the images with fresh noise from the seed (seed, epoch), in a new order from (seed, epoch, 1).
+    order_0 = np.random.default_rng((3, 0, 1)).permutation(64)
+    np.testing.assert_array_equal(clean_0, images[order_0])
+    np.testing.assert_array_equal(noisy_0, utils.add_noise(images, level=0.5, seed=(3, 0))[order_0])
+    assert not np.array_equal(clean_0, clean_1) and sorted(map(bytes, clean_1)) == sorted(map(bytes, images))
+    assert not np.allclose(noisy_0 - clean_0, noisy_1 - clean_1)
 
 
 def test_train_denoiser_prints_one_line_per_epoch(digit_like_images, capsys):
     model = utils.build_baseline_autoencoder()
-    utils.train_denoiser(model, digit_like_images[:64], epochs=2, validation_images=digit_like_images[:16], seed=1)
+    validation = (utils.add_noise(digit_like_images[:16], seed=0), digit_like_images[:16])
+    utils.train_denoiser(model, digit_like_images[:64], epochs=2, validation_data=validation, seed=1)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("epoch 1/2  loss ") and "val PSNR" in lines[0] and "images/s" in lines[0]
+    assert lines[0].startswith("epoch 1/2: loss ") and "validation PSNR" in lines[0] and "images/s" in lines[0]
     assert "\r" not in "".join(lines) and "\x1b" not in "".join(lines)
 
 
@@ -461,27 +469,44 @@ def test_training_is_reproducible_with_the_same_seed(digit_like_images):
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, error, message",
     [
-        ({"epochs": 0}, "epochs must be an integer >= 1"),
-        ({"epochs": 1.5}, "epochs must be an integer >= 1"),
-        ({"epochs": 1, "batch_size": 0}, "batch_size must be an integer >= 1"),
-        ({"epochs": 1, "noise_kind": "blur"}, "unknown noise kind 'blur'"),
-        ({"epochs": 1, "noise_level": -1}, "level must be a finite number >= 0"),
-        ({"epochs": 1, "seed": -3}, "seed must be an integer >= 0"),
-        ({"epochs": 1, "validation_images": np.zeros((2, 32, 32, 1), np.float32)}, "same image shape"),
+        ({"epochs": 0}, ValueError, "epochs must be an integer >= 1, got 0"),
+        ({"epochs": 1.5}, TypeError, "epochs must be an integer, got float 1.5"),
+        ({"epochs": 1, "batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+        ({"epochs": 1, "noise_kind": "blur"}, ValueError, "noise_kind must be one of 'gaussian'"),
+        ({"epochs": 1, "noise_level": -1}, ValueError, "level must be a finite number >= 0"),
+        ({"epochs": 1, "seed": -3}, ValueError, "seed must be an integer >= 0"),
+        ({"epochs": 1, "learning_rate": float("nan")}, ValueError, "learning_rate must be a finite number > 0"),
+        ({"epochs": 1, "loss": "hinge"}, ValueError, "loss must be one of 'binary_crossentropy'"),
+        ({"epochs": 1, "verbose": 2}, ValueError, "verbose must be 0 or 1"),
+        ({"epochs": 1, "validation_data": np.zeros((2, 28, 28, 1), np.float32)}, TypeError,
+         r"validation_data must be a pair \(noisy images, clean images\)"),
+        ({"epochs": 1, "validation_data": (np.zeros((2, 32, 32, 1), np.float32),) * 2}, ValueError,
+         r"validation_data must be two arrays of the same shape \(N, \*\(28, 28, 1\)\)"),
     ],
 )
-def test_train_denoiser_rejects_bad_arguments(digit_like_images, kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        utils.train_denoiser(utils.build_baseline_autoencoder(), digit_like_images[:8], verbose=0, **kwargs)
+def test_train_denoiser_rejects_bad_arguments(digit_like_images, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        utils.train_denoiser(utils.build_baseline_autoencoder(), digit_like_images[:8], **{"verbose": 0, **kwargs})
 
 
 def test_train_denoiser_rejects_bad_images_and_models(digit_like_images):
     with pytest.raises(ValueError, match=r"shape \(N, H, W, 1\)"):
         utils.train_denoiser(utils.build_baseline_autoencoder(), digit_like_images[:8, ..., 0], epochs=1)
-    with pytest.raises(ValueError, match="model must be a keras.Model"):
+    with pytest.raises(TypeError, match="model must be a keras.Model, got str"):
         utils.train_denoiser("model", digit_like_images, epochs=1)
+    # 30x30 images cannot pass through the autoencoder's two halvings: said before training starts.
+    with pytest.raises(ValueError, match=r"multiples of 4.*cannot denoise images of shape \(30, 30, 1\)"):
+        utils.train_denoiser(utils.build_autoencoder(), np.zeros((4, 30, 30, 1), np.float32), epochs=1)
+
+
+def test_train_denoiser_refuses_to_go_on_when_the_loss_diverges(digit_like_images):
+    model = utils.build_baseline_autoencoder()
+    bias = model.get_layer("restored_images").bias
+    bias.assign(np.full(bias.shape, np.nan, np.float32))  # as broken as a model whose training diverged
+    with pytest.raises(ValueError, match="training diverged in epoch 1: the loss is no longer finite"):
+        utils.train_denoiser(model, digit_like_images[:64], epochs=2, verbose=0)
 
 
 # --------------------------------------------------------------------------
@@ -498,17 +523,22 @@ def test_plot_helpers_return_figures(digit_like_images):
     assert isinstance(figure, matplotlib.figure.Figure) and len(figure.axes) == 8
     history = {"loss": [0.1, 0.05], "val_loss": [0.09, 0.06], "psnr": [12.0, 15.0], "val_psnr": [12.5, 14.0]}
     assert len(utils.plot_history(history).axes) == 2
-    histogram = utils.plot_psnr_histogram({"noisy": [9.0, 9.5, math.inf], "denoised": [18.0, 20.0]})
-    assert isinstance(histogram, matplotlib.figure.Figure)
     matplotlib.pyplot.close("all")
 
 
 def test_plot_helpers_reject_bad_input():
-    with pytest.raises(ValueError, match="non-empty dict"):
+    images = np.zeros((3, 28, 28, 1), np.float32)
+    with pytest.raises(TypeError, match="rows must be a non-empty dict"):
         utils.plot_image_rows({})
     with pytest.raises(ValueError, match="values in"):
         utils.plot_image_rows({"clean": np.full((1, 28, 28, 1), 2.0, np.float32)})
-    with pytest.raises(ValueError, match="history has no psnr"):
+    # Too few captions used to fail deep inside the plotting loop with an IndexError.
+    with pytest.raises(ValueError, match=r"row_notes\['clean'\] must be a list of at least 3 captions"):
+        utils.plot_image_rows({"clean": images}, row_notes={"clean": ["one"]})
+    with pytest.raises(ValueError, match="image_notes must be a list of at least 3 captions"):
+        utils.plot_image_rows({"clean": images}, image_notes=["one", "two"])
+    with pytest.raises(ValueError, match="history must be a history with every metric to draw, got no values for psnr"):
         utils.plot_history({"loss": [1.0]})
-    with pytest.raises(ValueError, match="1-D array without NaN"):
-        utils.plot_psnr_histogram({"noisy": [[1.0]]})
+    with pytest.raises(ValueError, match="no values for loss"):
+        utils.plot_history({"loss": [], "psnr": [1.0]})
+    matplotlib.pyplot.close("all")

@@ -1,0 +1,128 @@
+"""The notebook's own code, run cell by cell: its models and training loop stay in step with utils.py, and its
+cells run on any machine (no /proc/cpuinfo, an ARM CPU).
+
+Cells are found by their tags (``autoencoder-model``, ``unet-model``, ``autoencoder-compile``,
+``autoencoder-training``, ``training-speed``), so these tests fail if a cell is edited out of step.
+"""
+
+import builtins
+import contextlib
+import io
+import json
+import pathlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import utils
+
+NOTEBOOK = json.loads((ROOT / "denoising_autoencoder.ipynb").read_text())
+
+
+def cell(tag):
+    """The source of the one code cell with this tag."""
+    sources = ["".join(cell["source"]) for cell in NOTEBOOK["cells"]
+               if cell["cell_type"] == "code" and tag in cell.get("metadata", {}).get("tags", [])]
+    assert len(sources) == 1, f"expected one cell tagged {tag!r}, found {len(sources)}"
+    return sources[0]
+
+
+def run_cells(*tags, **names):
+    """Run the tagged cells, in order, in a namespace that holds the notebook's imports and ``names``."""
+    namespace = {"keras": keras, "layers": layers, "np": np, "time": time, "utils": utils, "SEED": 42, **names}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for tag in tags:
+            exec(compile(cell(tag), f"<cell {tag}>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(("tag", "name", "builder"), [("autoencoder-model", "autoencoder", utils.build_autoencoder),
+                                                      ("unet-model", "unet", utils.build_unet)])
+def test_the_notebooks_models_are_the_models_of_utils(tag, name, builder):
+    written_out = run_cells(tag)[name]
+    keras.utils.set_random_seed(42)
+    built = builder()
+    assert written_out.get_config() == built.get_config()
+    # Same layers in the same order, so the same seed gives the same initial weights too.
+    for mine, theirs in zip(written_out.get_weights(), built.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_notebooks_training_loop_trains_what_train_denoiser_trains():
+    rng = np.random.default_rng(0)
+    train_images = (rng.random((96, 28, 28, 1)) > 0.8).astype(np.float32)
+    validation_images = (rng.random((16, 28, 28, 1)) > 0.8).astype(np.float32)
+    settings = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "BATCH_SIZE": 32, "num_epochs": 2,
+                "train_images": train_images, "validation_images": validation_images}
+    notebook = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings)
+    keras.utils.set_random_seed(42)
+    packaged = utils.build_autoencoder()
+    history = utils.train_denoiser(packaged, train_images, noise_kind="gaussian", noise_level=0.5, epochs=2,
+                                   batch_size=32, validation_data=(notebook["noisy_validation_images"],
+                                                                   validation_images), seed=42, verbose=0)
+    for name in ("loss", "psnr", "val_loss", "val_psnr"):
+        np.testing.assert_allclose(notebook["history"][name], history.history[name], rtol=1e-6)
+    for mine, theirs in zip(notebook["autoencoder"].get_weights(), packaged.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)
+    # The same optimizer, loss and learning rate too.
+    configs = [{**model.optimizer.get_config(), "name": "adam"} for model in (notebook["autoencoder"], packaged)]
+    assert configs[0] == configs[1]
+    assert notebook["autoencoder"].loss == packaged.loss
+
+
+@pytest.fixture
+def a_machine_without_proc_cpuinfo(monkeypatch):
+    """Simulate macOS, Windows or an ARM board: /proc/cpuinfo cannot be read, and the CPU is aarch64."""
+    real_open, real_read_text = builtins.open, pathlib.Path.read_text
+
+    def no_cpuinfo(path, *arguments, **keywords):
+        if str(path) == "/proc/cpuinfo":
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_open(path, *arguments, **keywords)
+
+    monkeypatch.setattr(builtins, "open", no_cpuinfo)
+    monkeypatch.setattr(pathlib.Path, "read_text",
+                        lambda path, *a, **k: no_cpuinfo(path) if str(path) == "/proc/cpuinfo" else real_read_text(path, *a, **k))
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    with pytest.raises(FileNotFoundError):
+        pathlib.Path("/proc/cpuinfo").read_text()
+
+
+def test_the_training_speed_cell_runs_without_proc_cpuinfo(a_machine_without_proc_cpuinfo):
+    histories = {"history": {"images_per_second": [900.0, 1000.0]},
+                 "baseline_history": {"images_per_second": [1500.0, 1600.0]}}
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(cell("training-speed"), "<cell training-speed>", "exec"), {"np": np, **histories})
+    assert "our autoencoder: 950 training images per second" in output.getvalue()
+
+
+def test_the_notebooks_helpers_run_without_proc_cpuinfo(a_machine_without_proc_cpuinfo, tmp_path):
+    # Every kind of helper the notebook calls, on a machine that has no /proc/cpuinfo.
+    clean = np.zeros((8, 28, 28, 1), np.float32)
+    clean[:, 8:20, 12:16] = 1.0
+    noisy = utils.add_noise(clean, "gaussian", 0.5, seed=0)
+    keras.utils.set_random_seed(0)
+    model = utils.build_unet(filters=(4, 8, 8))
+    utils.train_denoiser(model, clean, epochs=1, checkpoint_path=tmp_path / "unet.keras", verbose=0)
+    assert utils.load_denoiser(tmp_path / "unet.keras").count_params() == model.count_params()
+    restored = model.predict(noisy, verbose=0)
+    assert np.isfinite([utils.mse(clean, restored).mean(), utils.psnr(clean, restored).mean(),
+                        utils.ssim(clean, restored).mean()]).all()
+    assert utils.classical_denoise(noisy, "median", 3).shape == clean.shape
+    assert utils.denoise_image(model, noisy[0, :27, :25, 0]).shape == (27, 25)
+
+
+def test_no_cell_reads_the_cpu():
+    code = "\n".join("".join(cell["source"]) for cell in NOTEBOOK["cells"] if cell["cell_type"] == "code")
+    for machinery in ("cpuinfo", "cpu_peak", "count_flops", "hardware", "onednn_enabled", "bfloat16", "os.dup2"):
+        assert machinery not in code, f"the notebook's reader path uses {machinery}"
