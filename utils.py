@@ -21,11 +21,8 @@ import numpy as np
 
 
 def _start_tensorflow_quietly():
-    """Import TensorFlow, Keras's backend, without its start-up notices in the notebook.
-
-    With its oneDNN kernels on, TensorFlow writes a notice straight to file descriptor 2 while it loads,
-    before any log level applies; Jupyter would show it under the first cell. So fd 2 points at os.devnull.
-    """
+    """Import TensorFlow, Keras's backend, quietly. With oneDNN on, it writes a notice straight to file descriptor
+    2 as it loads, before any log level applies, and Jupyter would show it: so fd 2 points at os.devnull meanwhile."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later C++ info and warnings
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
@@ -50,24 +47,24 @@ from scipy import ndimage
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 from skimage.util import random_noise
 
-from validation import (check_bool, check_choice, check_image_pair, check_images, check_int, check_level,
-                        check_noise_spec, check_number, check_path, check_seed, check_shape, described, fail)
+from validation import (check_bool, check_choice, check_image_pair, check_images, check_int, check_level, check_model,
+                        check_model_fits, check_noise_spec, check_number, check_path, check_seed, check_shape,
+                        described, fail)
 
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
-           "build_residual_denoiser", "psnr_metric", "train_denoiser", "load_denoiser", "mse", "psnr", "ssim",
-           "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride", "denoise_image",
-           "plot_image_rows", "plot_history"]
+           "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
+           "mse", "psnr", "ssim", "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride",
+           "denoise_image", "plot_image_rows", "plot_history"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")
 LOSSES = ("binary_crossentropy", "mean_squared_error", "mean_absolute_error")
+# train_denoiser's recipe, chosen by measurement (benchmarks/README.md, "The training recipe"): batches of 32, and
+# Adam's learning rate warmed up linearly to its peak over the first tenth of the steps, then a cosine decay to 0.
+BATCH_SIZE = 32
+PEAK_LEARNING_RATE = 4e-3
+WARMUP_FRACTION = 0.1
 CHECKPOINT_STATE = "training_state.json"  # what train_denoiser adds to a .keras file to make it a checkpoint
-
-
-def _check_model(model, name="model"):
-    if not isinstance(model, keras.Model):
-        fail(name, described(model), "a keras.Model", TypeError)
-    return model
 
 
 # ---- Data ----
@@ -171,9 +168,8 @@ def add_noise(images, kind="gaussian", level=0.5, seed=None):
     * ``"poisson"``: photon counting. A white pixel collects ``1 / level**2`` photons on average, so
       ``level`` is the noise's standard deviation there; darker pixels are less noisy.
 
-    ``level`` is a number in [0, 100] (salt and pepper: [0, 1]), or a 1-D array with one level per
-    image (for "blind" models). ``seed``: None, an int >= 0, a tuple of them, or a NumPy Generator.
-    """
+    ``level``: a number in [0, 100] (salt and pepper: [0, 1]), or a 1-D array with one level per image (for
+    "blind" models). ``seed``: None, an int >= 0, a tuple of them, or a NumPy Generator."""
     images = check_images(images)
     kind = check_choice(kind, "kind", NOISE_KINDS)
     levels = check_level(kind, level, len(images))
@@ -301,19 +297,23 @@ def build_residual_denoiser(input_shape=(None, None, 1), *, width=16, dilations=
 
 @keras.saving.register_keras_serializable(package="denoising_tutorial", name="psnr")
 def psnr_metric(y_true, y_pred):
-    """Mean per-image PSNR in dB, as a Keras metric; an error floored at 1e-10 reads 100 dB, not infinity."""
-    squared_error = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
-    return ops.mean(10.0 * ops.log10(1.0 / ops.maximum(squared_error, 1e-10)))
+    """PSNR in dB of each image, as a Keras metric (Keras averages it over the images); an error floored at
+    1e-10 reads 100 dB, not infinity. The prediction is cast to the targets' type (float32 under mixed precision)."""
+    squared_error = ops.mean(ops.square(y_true - ops.cast(y_pred, y_true.dtype)), axis=(1, 2, 3))
+    return 10.0 * ops.log10(1.0 / ops.maximum(squared_error, 1e-10))
 
 
 psnr_metric.__name__ = "psnr"  # Keras logs it as "psnr" and "val_psnr"
 
 
-def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.5, epochs, batch_size=128,
-                   validation_data=None, seed=0, loss="binary_crossentropy", learning_rate=2e-3, targets="clean",
-                   clip_noisy_targets=True, checkpoint_path=None, resume=False, verbose=1):
+def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.5, epochs, batch_size=BATCH_SIZE,
+                   validation_data=None, seed=0, loss="binary_crossentropy", learning_rate=PEAK_LEARNING_RATE,
+                   targets="clean", clip_noisy_targets=True, checkpoint_path=None, resume=False, verbose=1):
     """Part 1's training loop, packaged: compile ``model`` (Adam, ``loss``, the PSNR metric), then every epoch
     draw fresh noise from the seed ``(seed, epoch)`` and a new order from ``(seed, epoch, 1)``, and call ``fit``.
+
+    ``learning_rate`` is the peak of the tutorial's schedule (a warm-up over the first tenth of the steps,
+    then a cosine decay to zero), or any ``keras.optimizers.schedules.LearningRateSchedule``, used as it is.
 
     ``noise_level`` may also be a range ``(low, high)``, for a *blind* model (a level per image), and
     ``noise_kind`` a tuple of kinds, for a *mixture* (a kind per image; one level, or one per kind).
@@ -323,13 +323,15 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     ``resume=True`` goes on after the last saved epoch (or just loads a finished run) and refuses a
     checkpoint trained with other settings. Returns a ``History``; the model holds the last epoch's weights.
     """
-    _check_model(model)
+    check_model(model)
     clean_images = check_images(clean_images, "clean_images", ranks=(4,)).astype(np.float32)
-    _check_model_fits(model, clean_images.shape[1:], "model")
+    check_model_fits(model, clean_images.shape[1:], "model", model_stride(model))
     settings = _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data,
                                   seed, loss, learning_rate, targets, clip_noisy_targets)
     if verbose not in (0, 1) or isinstance(verbose, float):
         fail("verbose", described(verbose), "0 or 1")
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = learning_rate_schedule(learning_rate, epochs * math.ceil(len(clean_images) / batch_size))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric])
     start_epoch, logs = 0, {}
     if checkpoint_path is not None:
@@ -349,7 +351,7 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
         seconds = time.perf_counter() - start
         if not all(math.isfinite(values[-1]) for values in epoch_logs.values()):
             raise ValueError(f"training diverged in epoch {epoch + 1}: the loss is no longer finite. Build a fresh "
-                             f"model and lower learning_rate (now {learning_rate:g})")
+                             f"model and lower learning_rate (now {settings['learning_rate']})")
         epoch_logs = {**{name: values[-1] for name, values in epoch_logs.items()},
                       "epoch_seconds": seconds, "images_per_second": len(clean_images) / seconds}
         for name, value in epoch_logs.items():
@@ -364,6 +366,15 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     history.set_model(model)
     history.epoch, history.history = list(range(epochs)), logs
     return history
+
+
+def learning_rate_schedule(peak, total_steps):
+    """The tutorial's learning rate: a linear warm-up from 0 to ``peak`` over the first tenth of the steps,
+    then a cosine decay to 0 at ``total_steps``, with Keras's ``CosineDecay``."""
+    peak = check_number(peak, "peak", 0.0, 1.0, above_low=True)
+    warmup_steps = round(WARMUP_FRACTION * check_int(total_steps, "total_steps", minimum=1))
+    return keras.optimizers.schedules.CosineDecay(0.0, total_steps - warmup_steps, warmup_target=peak,
+                                                  warmup_steps=warmup_steps)
 
 
 def _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data, seed,
@@ -383,7 +394,9 @@ def _training_settings(model, clean_images, noise_kind, noise_level, epochs, bat
             "epochs": check_int(epochs, "epochs", minimum=1), "batch_size": check_int(batch_size, "batch_size", 1),
             "validation_images": 0 if validation_data is None else len(validation_data[1]),
             "seed": check_int(seed, "seed"), "loss": check_choice(loss, "loss", LOSSES),
-            "learning_rate": check_number(learning_rate, "learning_rate", 0.0, 1.0, above_low=True)}
+            "learning_rate": keras.optimizers.schedules.serialize(learning_rate)
+            if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+            else check_number(learning_rate, "learning_rate", 0.0, 1.0, above_low=True)}
 
 
 def _training_pairs(clean, noise_kind, noise_level, targets, clip_noisy_targets, seed, epoch):
@@ -447,12 +460,9 @@ def _restore_checkpoint(model, path, settings):
 
 
 def load_denoiser(path, *, image_shape=(28, 28, 1)):
-    """Load a saved model safely, and check that it can denoise images of ``image_shape``.
-
-    A ``.keras`` file is a zip of a JSON description of the layers and their weights. With
-    ``safe_mode=True`` nothing is unpickled and no code from the file runs: a ``Lambda`` layer is
-    refused. Every problem (a missing, truncated or unsafe file, a model for other images) is a ValueError.
-    """
+    """Load a saved ``.keras`` model safely (``safe_mode=True``: nothing unpickled, no code from the file run, a
+    ``Lambda`` layer refused), and check that it can denoise images of ``image_shape``. Every problem (a missing,
+    truncated or unsafe file, a model for other images) is a ValueError that says which."""
     path = check_path(path, "path", suffix=".keras")
     image_shape = check_shape(image_shape, "image_shape", any_size=False)
     if not path.is_file():
@@ -467,24 +477,8 @@ def load_denoiser(path, *, image_shape=(28, 28, 1)):
                          f"{str(error)[:300]}") from None
     if not isinstance(model, keras.Model):
         raise ValueError(f"model file {path.name!r} holds a {type(model).__name__}, not a keras.Model")
-    _check_model_fits(model, image_shape, f"model file {path.name!r}")
+    check_model_fits(model, image_shape, f"model file {path.name!r}", model_stride(model))
     return model
-
-
-def _check_model_fits(model, image_shape, what):
-    """Raise ValueError unless ``model`` maps (N, *image_shape) images to images of the same shape."""
-    input_shape, output_shape = model.input_shape, model.output_shape
-    if not isinstance(input_shape, tuple) or not isinstance(output_shape, tuple) or len(input_shape) != 4:
-        raise ValueError(f"{what} must take and return one batch of images (N, H, W, C), got input shape "
-                         f"{input_shape} and output shape {output_shape}")
-    stride = model_stride(model)
-    sides_fit = all(side in (None, size) and size % stride == 0 for side, size in zip(input_shape[1:3], image_shape))
-    if input_shape[3] != image_shape[2] or not sides_fit:
-        sides = f" (sides: multiples of {stride})" if stride > 1 else ""
-        raise ValueError(f"{what} takes images of shape {input_shape[1:]}{sides}; it cannot denoise images of "
-                         f"shape {tuple(image_shape)}")
-    if output_shape[1:] != input_shape[1:]:
-        raise ValueError(f"{what} must return images of its input shape {input_shape[1:]}, got {output_shape[1:]}")
 
 
 # ---- Metrics ----
@@ -517,12 +511,9 @@ SSIM_WINDOW = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
 
 
 def ssim(clean, restored):
-    """Structural similarity per image, in [-1, 1]; 1 means identical.
-
-    The settings of Wang et al. (2004): an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, data
-    range 1. Equal to scikit-image's ``structural_similarity(clean, restored, data_range=1,
-    gaussian_weights=True, sigma=1.5, use_sample_covariance=False)``, for a whole batch at once.
-    """
+    """Structural similarity per image, in [-1, 1] (1: identical), with the settings of Wang et al. (2004): an
+    11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, data range 1. Equal to scikit-image's
+    ``structural_similarity(..., data_range=1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)``."""
     clean, restored = _metric_inputs(clean, restored)
     if min(clean.shape[1:3]) < SSIM_WINDOW:
         fail("clean and restored", f"images of {clean.shape[1]}x{clean.shape[2]} pixels",
@@ -607,12 +598,11 @@ def model_stride(model):
     """The product of the strides of the model's downsampling layers, nested models included: image
     sides must be multiples of it (4 for the autoencoders and the U-Net, 1 for the residual model)."""
     stride = 1
-    for layer in _check_model(model).layers:
+    for layer in check_model(model).layers:
         if isinstance(layer, keras.Model):
             stride *= model_stride(layer)
-        elif isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)) and not isinstance(
-                layer, layers.Conv2DTranspose):
-            stride *= int(layer.strides[0])
+        elif isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
+            stride *= 1 if isinstance(layer, layers.Conv2DTranspose) else int(layer.strides[0])
     return stride
 
 
@@ -649,12 +639,12 @@ def denoise_image(model, image):
     is converted to grey; 16-bit files keep their depth). It is padded by mirroring its border up to a
     multiple of ``model_stride(model)``, denoised, and cropped back to its size.
     """
-    _check_model(model)
+    check_model(model)
     grey = _load_grey_image(image)
     height, width = grey.shape
     stride = model_stride(model)
     padded = np.pad(grey, ((0, -height % stride), (0, -width % stride)), mode="symmetric")
-    _check_model_fits(model, (*padded.shape, 1), "model")
+    check_model_fits(model, (*padded.shape, 1), "model", stride)
     # A direct call rather than model.predict, which would retrace its graph for every new image size.
     restored = keras.ops.convert_to_numpy(model(padded[None, :, :, None], training=False))
     if restored.shape != (1, *padded.shape, 1):
@@ -675,12 +665,9 @@ def _check_notes(notes, name, count):
 
 
 def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, image_size=1.1):
-    """Show rows of images side by side, one row per stage (clean, noisy, denoised...).
-
-    ``rows``: ``{row title: images}``, all in the same order; ``num_images`` columns at most;
-    ``row_notes``: ``{row title: one caption per image}`` (for example its PSNR); ``image_notes``:
-    captions above the first row; ``image_size``: inches per image.
-    """
+    """Show rows of images side by side, one row per stage: ``rows`` is ``{row title: images}``, all in the same
+    order; ``row_notes`` ``{row title: one caption per image}`` (its PSNR, say); ``image_notes`` captions above
+    the first row; ``image_size`` inches per image."""
     if not isinstance(rows, dict) or not rows:
         fail("rows", described(rows), "a non-empty dict {title: images}", TypeError)
     arrays = {title: check_images(images, f"rows[{title!r}]") for title, images in rows.items()}
@@ -708,16 +695,20 @@ def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, ima
     return figure
 
 
-def plot_history(history, *, metrics=("loss", "psnr")):
-    """Training and validation curves from a Keras ``History`` (or its dict), one panel per metric."""
+def plot_history(history, *, metrics=("loss", "psnr"), learning_rate=None, steps_per_epoch=None):
+    """Training and validation curves from a Keras ``History`` (or its dict), one panel per metric, against
+    the epoch; with a ``learning_rate`` schedule and ``steps_per_epoch``, a last panel draws the rate per step."""
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         fail("history", described(history), "a keras History or a non-empty dict of per-epoch values", TypeError)
     missing = [name for name in metrics if not logs.get(name)]
     if missing:
         fail("history", f"no values for {', '.join(missing)} (it has {', '.join(sorted(logs))})",
-              "a history with every metric to draw")
-    figure, axes = plt.subplots(1, len(metrics), figsize=(4.0 * len(metrics), 3.0), squeeze=False)
+             "a history with every metric to draw")
+    if learning_rate is not None and not callable(learning_rate):
+        fail("learning_rate", described(learning_rate), "a Keras learning-rate schedule", TypeError)
+    panels = len(metrics) + (learning_rate is not None)
+    figure, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 2.9), squeeze=False)
     for axis, name in zip(axes[0], metrics):
         epochs = np.arange(1, len(logs[name]) + 1)
         axis.plot(epochs, logs[name], marker="o", label="training")
@@ -726,5 +717,12 @@ def plot_history(history, *, metrics=("loss", "psnr")):
         axis.set(xlabel="epoch", ylabel={"psnr": "PSNR (dB)"}.get(name, name), xticks=epochs)
         axis.grid(alpha=0.3)
         axis.legend()
+    if learning_rate is not None:
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", minimum=1)
+        steps = np.linspace(0, len(logs[metrics[0]]) * steps_per_epoch, 200)
+        axis = axes[0, -1]
+        axis.plot(steps / steps_per_epoch, [float(learning_rate(step)) for step in steps], color="tab:green")
+        axis.set(xlabel="epoch", ylabel="learning rate", xlim=(0, None), ylim=(0, None))
+        axis.grid(alpha=0.3)
     figure.tight_layout()
     return figure

@@ -160,3 +160,27 @@ def check_noise_spec(noise_kind, noise_level, known_kinds):
     if len(kinds) == 1 and levels[0] > levels[1]:
         fail("noise_level", repr(noise_level), expected)
     return (kinds[0] if len(kinds) == 1 else kinds), levels
+
+
+def check_model(model, name="model"):
+    import keras  # started by utils before this is called
+
+    if not isinstance(model, keras.Model):
+        fail(name, described(model), "a keras.Model", TypeError)
+    return model
+
+
+def check_model_fits(model, image_shape, what, stride):
+    """Raise ValueError unless ``model`` maps (N, *image_shape) images to images of the same shape; ``stride``
+    is the model's (utils.model_stride): the image's sides must be multiples of it."""
+    input_shape, output_shape = model.input_shape, model.output_shape
+    if not isinstance(input_shape, tuple) or not isinstance(output_shape, tuple) or len(input_shape) != 4:
+        raise ValueError(f"{what} must take and return one batch of images (N, H, W, C), got input shape "
+                         f"{input_shape} and output shape {output_shape}")
+    sides_fit = all(side in (None, size) and size % stride == 0 for side, size in zip(input_shape[1:3], image_shape))
+    if input_shape[3] != image_shape[2] or not sides_fit:
+        sides = f" (sides: multiples of {stride})" if stride > 1 else ""
+        raise ValueError(f"{what} takes images of shape {input_shape[1:]}{sides}; it cannot denoise images of "
+                         f"shape {tuple(image_shape)}")
+    if output_shape[1:] != input_shape[1:]:
+        raise ValueError(f"{what} must return images of its input shape {input_shape[1:]}, got {output_shape[1:]}")

@@ -24,6 +24,7 @@ import keras
 from keras import layers
 
 import utils
+from validation import check_model_fits
 
 ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"  # TensorFlow reads it once, when it starts: "1" on, "0" off
 # Without the variable, TensorFlow turns oneDNN on only on Linux CPUs with one of these
@@ -115,7 +116,7 @@ def count_flops(model, image_shape=(28, 28, 1)):
     biases and merges are a few percent at most, and left out). Training costs about three times this."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    utils._check_model_fits(model, image_shape, f"model {model.name!r}")
+    check_model_fits(model, image_shape, f"model {model.name!r}", utils.model_stride(model))
     return _flops(model, tuple(image_shape))
 
 

@@ -58,7 +58,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 SEED = 42
 LEVELS = (0.3, 0.5)
-BATCH_SIZE = 128
 TUNING_SIZE = 300
 # Name in the tables -> (builder in utils, loss), as the notebook trains them. The baseline comes first:
 # ratios are against it.
@@ -68,8 +67,6 @@ MODELS = {
     "U-Net": ("build_unet", "binary_crossentropy"),
     "residual (DnCNN-style)": ("build_residual_denoiser", "mean_squared_error"),
 }
-# Until the training recipe is shared by every model, the learning rates that the notebook uses.
-LEARNING_RATES = {"keras.io baseline": 1e-3, "residual (DnCNN-style)": 1e-3}
 BASELINE = "keras.io baseline"
 DEFAULT = "train_denoiser: fit on NumPy arrays, oneDNN on"
 # Ways to train, each compared with the tutorial's own on the same model, data and noise (see training_speed).
@@ -95,11 +92,11 @@ def parse_arguments(argv=None):
                              "only the plain and the default way of training in the speed comparison (under 5 min)")
     parser.add_argument("--train-size", type=int, help="training images (default: all 60,000; 4,000 with --quick)")
     parser.add_argument("--test-size", type=int, help="test images (default: all 10,000; 2,000 with --quick)")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs for every learned model (default: 2)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs for every learned model (default: 4, as in the notebook)")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), metavar="MODEL",
                         help=f"learned models to run (default: all of {', '.join(MODELS)})")
     parser.add_argument("--batch-size", type=int,
-                        help="images per training step (default: 128; 64 with --quick, for enough steps)")
+                        help="images per training step (default: train_denoiser's, the tutorial's recipe)")
     parser.add_argument("--no-classical", action="store_true", help="skip the classical filters")
     parser.add_argument("--no-speed", action="store_true", help="skip the training-speed comparison")
     parser.add_argument("--speed-size", type=int,
@@ -112,10 +109,9 @@ def parse_arguments(argv=None):
     arguments.train_size = arguments.train_size or (3_000 if arguments.quick else 60_000)
     arguments.test_size = arguments.test_size or (1_000 if arguments.quick else 10_000)
     arguments.speed_size = arguments.speed_size or (3_000 if arguments.quick else 8_000)
-    arguments.batch_size = arguments.batch_size or (64 if arguments.quick else BATCH_SIZE)
     arguments.tuning_size = 100 if arguments.quick else TUNING_SIZE
     for name in ("train_size", "test_size", "epochs", "speed_size", "batch_size"):
-        if getattr(arguments, name) < 1:
+        if getattr(arguments, name) is not None and getattr(arguments, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if BASELINE not in arguments.models:
         parser.error(f"--models must include {BASELINE!r}: every ratio is taken against it")
@@ -185,7 +181,7 @@ def _noisy(utils, images, level, purpose):
 
 
 def _timed_predict(model, images, repeats=3):
-    model.predict(images[:BATCH_SIZE], batch_size=500, verbose=0)  # traces the graph: not timed
+    model.predict(images[:500], batch_size=500, verbose=0)  # traces the graph: not timed
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -216,8 +212,7 @@ def train_and_evaluate(task):
         model = getattr(utils, builder)()
         train_start = time.perf_counter()
         history = utils.train_denoiser(model, train_images, noise_level=level, epochs=task["epochs"],
-                                       batch_size=batch_size, seed=SEED, loss=loss,
-                                       learning_rate=LEARNING_RATES.get(name, 2e-3), verbose=1)
+                                       batch_size=batch_size or utils.BATCH_SIZE, seed=SEED, loss=loss, verbose=1)
         train_seconds = time.perf_counter() - train_start
         restored, inference_rate = _timed_predict(model, _noisy(utils, test_images, level, 1))
         rows.append({
@@ -282,7 +277,7 @@ def training_speed(task):
 
     train_images, _, test_images = _load_data(utils, task)
     builder, loss = MODELS[task["model"]]
-    batch_size = task["batch_size"] * variant.get("batch_scale", 1)
+    batch_size = (task["batch_size"] or utils.BATCH_SIZE) * variant.get("batch_scale", 1)
     note = ""
     if variant.get("mixed_bfloat16"):
         # Timed even without hardware support, if asked, to show what emulation costs.
@@ -294,7 +289,7 @@ def training_speed(task):
           flush=True)
     if not variant.get("feed") and not variant.get("jit_compile"):
         history = utils.train_denoiser(model, train_images, epochs=task["epochs"], batch_size=batch_size, seed=SEED,
-                                       loss=loss, learning_rate=LEARNING_RATES.get(task["model"], 2e-3), verbose=0)
+                                       loss=loss, verbose=0)
         epoch_seconds = history.history["epoch_seconds"]
     else:
         epoch_seconds, note = _train_another_way(utils, hardware, model, train_images, variant, task, loss, batch_size)
@@ -316,9 +311,10 @@ def _train_another_way(utils, hardware, model, train_images, variant, task, loss
     import keras
     import numpy as np
 
-    learning_rate = LEARNING_RATES.get(task["model"], 2e-3)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[utils.psnr_metric],
-                  jit_compile=bool(variant.get("jit_compile")))
+    # train_denoiser's optimizer and schedule: over a single fit call for all epochs, or over the epochs.
+    steps = task["epochs"] * math.ceil(len(train_images) / batch_size)
+    model.compile(optimizer=keras.optimizers.Adam(utils.learning_rate_schedule(utils.PEAK_LEARNING_RATE, steps)),
+                  loss=loss, metrics=[utils.psnr_metric], jit_compile=bool(variant.get("jit_compile")))
     feed, epochs, epoch_seconds, note = variant.get("feed"), task["epochs"], [], ""
     if feed == "single_fit":
         noisy = utils.add_noise(train_images, "gaussian", 0.5, seed=(SEED, 0))
@@ -398,7 +394,7 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
     protocol = (
         f"Protocol: {arguments.train_size:,} training images, {arguments.test_size:,} test images, Gaussian noise at "
         f"{' and '.join(map(str, LEVELS))}, {arguments.epochs} epoch(s) per model and level, "
-        f"batch size {arguments.batch_size}, seed {SEED}. Machine: {details['machine']}. Throughputs are medians (training: over epochs, whole fit "
+        f"batch size {arguments.batch_size or details['batch_size']}, seed {SEED}. Machine: {details['machine']}. Throughputs are medians (training: over epochs, whole fit "
         "call; denoising: over three passes); ×-ratios are against the keras.io baseline in this run."
     )
     lines = [
@@ -429,7 +425,7 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
         speed = pd.DataFrame(speed_rows)
         speed.to_csv(output_dir / "training_speed.csv", index=False, float_format="%.6g")
         caption = (f"Training speed at Gaussian 0.5 ({arguments.speed_size:,} images × 2 epochs, batch size "
-                   f"{arguments.batch_size} unless named; throughput of the second epoch, whole fit call; ×-ratio "
+                   f"{arguments.batch_size or details['batch_size']} unless named; throughput of the second epoch, whole fit call; ×-ratio "
                    "against the tutorial's train_denoiser (oneDNN "
                    f"{'on' if details['onednn_by_default'] else 'off'} by default on this CPU); "
                    f"achieved GFLOP/s = 3 × forward FLOPs × images/s, against a peak of {details['peak']}).")
@@ -561,6 +557,7 @@ def machine_details():
                        f"oneDNN {'on' if hardware.onednn_enabled() else 'off'}",
             "peak_gflops": peak, "peak": f"{peak:.0f} GFLOP/s ({how})" if peak else how,
             "bfloat16": hardware.bfloat16_supported(), "onednn": hardware.onednn_enabled(),
+            "batch_size": utils.BATCH_SIZE,
             "onednn_by_default": hardware.onednn_on_by_default()}
 
 

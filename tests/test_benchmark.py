@@ -16,11 +16,11 @@ from benchmarks import run as benchmark
 
 def test_arguments_have_full_and_quick_defaults():
     full = benchmark.parse_arguments([])
-    assert (full.train_size, full.test_size, full.epochs) == (60_000, 10_000, 2)
+    assert (full.train_size, full.test_size, full.epochs) == (60_000, 10_000, 4)
     quick = benchmark.parse_arguments(["--quick"])
-    assert (quick.train_size, quick.test_size, quick.batch_size, quick.tuning_size) == (3_000, 1_000, 64, 100)
+    assert (quick.train_size, quick.test_size, quick.tuning_size) == (3_000, 1_000, 100)
     assert benchmark.parse_arguments(["--quick", "--train-size", "500"]).train_size == 500
-    assert full.tuning_size == 300 and full.batch_size == 128
+    assert full.tuning_size == 300 and full.batch_size is None  # None: train_denoiser's own
     assert not full.emulated_bfloat16 and benchmark.parse_arguments(["--emulated-bfloat16"]).emulated_bfloat16
 
 
@@ -102,7 +102,7 @@ def test_bfloat16_is_timed_only_where_native_or_asked(native, flag, expect_bfloa
         return [] if function.__name__ != "training_speed" else {"variant": task["variant"]}
 
     monkeypatch.setattr(benchmark, "run_in_fresh_process", fake_run)
-    monkeypatch.setattr(benchmark, "machine_details", lambda: {"bfloat16": native})
+    monkeypatch.setattr(benchmark, "machine_details", lambda: {"bfloat16": native, "batch_size": 64})
     monkeypatch.setattr(benchmark, "write_results", lambda *arguments: "table")
     monkeypatch.delenv("MNIST_PATH", raising=False)
     benchmark.main(["--output-dir", str(tmp_path), *flag])

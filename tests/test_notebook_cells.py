@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import keras
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from keras import layers
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import utils
 
+matplotlib.use("Agg")
 NOTEBOOK = json.loads((ROOT / "denoising_autoencoder.ipynb").read_text())
 
 
@@ -37,10 +40,12 @@ def cell(tag):
 
 def run_cells(*tags, **names):
     """Run the tagged cells, in order, in a namespace that holds the notebook's imports and ``names``."""
-    namespace = {"keras": keras, "layers": layers, "np": np, "time": time, "utils": utils, "SEED": 42, **names}
+    namespace = {"keras": keras, "layers": layers, "np": np, "plt": plt, "time": time, "utils": utils, "SEED": 42,
+                 **names}
     with contextlib.redirect_stdout(io.StringIO()):
         for tag in tags:
-            exec(compile(cell(tag), f"<cell {tag}>", "exec"), namespace)
+            exec(compile(cell(tag), f"<cell {tag}>", "exec"), namespace)  # the notebook's own code
+    plt.close("all")
     return namespace
 
 
@@ -60,19 +65,19 @@ def test_the_notebooks_training_loop_trains_what_train_denoiser_trains():
     rng = np.random.default_rng(0)
     train_images = (rng.random((96, 28, 28, 1)) > 0.8).astype(np.float32)
     validation_images = (rng.random((16, 28, 28, 1)) > 0.8).astype(np.float32)
-    settings = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "BATCH_SIZE": 32, "num_epochs": 2,
+    settings = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "BATCH_SIZE": 32, "LEARNING_RATE": 4e-3, "num_epochs": 2,
                 "train_images": train_images, "validation_images": validation_images}
     notebook = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings)
     keras.utils.set_random_seed(42)
     packaged = utils.build_autoencoder()
     history = utils.train_denoiser(packaged, train_images, noise_kind="gaussian", noise_level=0.5, epochs=2,
-                                   batch_size=32, validation_data=(notebook["noisy_validation_images"],
+                                   batch_size=32, learning_rate=4e-3, validation_data=(notebook["noisy_validation_images"],
                                                                    validation_images), seed=42, verbose=0)
     for name in ("loss", "psnr", "val_loss", "val_psnr"):
         np.testing.assert_allclose(notebook["history"][name], history.history[name], rtol=1e-6)
     for mine, theirs in zip(notebook["autoencoder"].get_weights(), packaged.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
-    # The same optimizer, loss and learning rate too.
+    # The same optimizer, loss and learning-rate schedule too.
     configs = [{**model.optimizer.get_config(), "name": "adam"} for model in (notebook["autoencoder"], packaged)]
     assert configs[0] == configs[1]
     assert notebook["autoencoder"].loss == packaged.loss

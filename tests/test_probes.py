@@ -1,56 +1,90 @@
-"""Tests for benchmarks/probes.py: its arguments, and both probes end to end on a few images."""
+"""Tests for benchmarks/probes.py: its arguments, its schedules, and each probe end to end on a few images."""
 
 import json
-import os
 import sys
 from pathlib import Path
 
+import keras
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import probes
+from benchmarks import probes  # noqa: E402
+
+import utils  # noqa: E402
 
 
-def test_arguments_default_to_the_budgets_readme_quotes():
-    seeds = probes.parse_arguments(["seeds"])
-    assert (seeds.seeds, seeds.train_size, seeds.test_size) == ([42, 43, 44], 8_000, 10_000)
-    epochs = probes.parse_arguments(["epochs"])
-    assert (epochs.epochs, epochs.train_size) == (8, 55_000)
+def test_arguments_default_to_the_budgets_the_readme_quotes():
+    assert probes.parse_arguments(["sweep"]).epochs == [2] and probes.parse_arguments(["sweep"]).train_size == 40_000
+    assert probes.parse_arguments(["budget"]).epochs == [1, 2, 3, 4, 6]
+    convergence = probes.parse_arguments(["convergence"])
+    assert (convergence.epochs, convergence.train_size) == ([30], 60_000)
+    assert probes.parse_arguments(["seeds"]).seeds == [42, 43, 44]
 
 
-@pytest.mark.parametrize("arguments", [[], ["speed"], ["epochs", "--epochs", "0"], ["seeds", "--test-size", "-1"]])
+@pytest.mark.parametrize("arguments", [[], ["speed"], ["convergence", "--epochs", "0"], ["seeds", "--test-size", "-1"],
+                                       ["convergence", "--epochs", "10", "20"], ["sweep", "--recipes", "fast"]])
 def test_bad_arguments_stop_with_a_message(arguments, capsys):
     with pytest.raises(SystemExit):
         probes.parse_arguments(arguments)
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("label", list(probes.RECIPES))
+def test_each_recipe_is_a_keras_schedule_with_the_shape_it_names(label):
+    recipe = probes.RECIPES[label]
+    schedule = probes.schedule(recipe, 1000)
+    assert isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
+    top = round(recipe.get("warmup", 0.1) * 1000) if recipe["schedule"] == "warmup-cosine" else 0  # the peak's step
+    rates = np.array([float(schedule(step)) for step in (0, 20, top, 499, 700, 900, 999)])
+    peak = recipe["peak"]
+    if recipe["schedule"] == "constant":
+        np.testing.assert_allclose(rates, peak, rtol=1e-6)
+    else:
+        assert rates.max() == pytest.approx(peak, rel=0.05) and rates[-1] < 0.05 * peak  # annealed to (near) zero
+    if recipe["schedule"] == "warmup-cosine" and recipe.get("warmup", 0.1) > 0:
+        assert rates[0] == 0.0 and 0.0 < rates[1] < rates[2]  # warming up
+
+
+def test_the_tutorials_schedule_warms_up_then_decays_to_zero():
+    schedule = utils.learning_rate_schedule(4e-3, 1000)
+    rates = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(2e-3) and rates[2] == pytest.approx(4e-3)
+    assert rates[3] == pytest.approx(2e-3, rel=1e-3) and rates[4] == pytest.approx(0.0, abs=1e-9)
+
+
 @pytest.fixture
 def in_this_process(monkeypatch):
-    # TensorFlow has started in this process, so oneDNN cannot change here; the workers still edit
-    # TF_ENABLE_ONEDNN_OPTS, which monkeypatch restores afterwards.
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
     monkeypatch.setattr(probes.benchmark, "run_in_fresh_process", lambda function, task: function(task))
 
 
-def test_seed_probe_scores_every_seed_both_ways(tmp_path, in_this_process, capsys):
-    result = probes.main(["seeds", "--seeds", "1", "2", "--train-size", "64", "--test-size", "32",
+def test_the_sweep_trains_each_model_with_each_recipe(tmp_path, in_this_process, capsys):
+    recipes = ["constant 2e-3, batch 64", "warm-up 10% + cosine, peak 4e-3, batch 64"]
+    result = probes.main(["sweep", "--recipes", *recipes, "--train-size", "64", "--test-size", "32",
                           "--output-dir", str(tmp_path)])
-    off, on = result["runs"]
-    assert off["seeds"] == on["seeds"] == [1, 2] and len(off["psnr"]) == len(on["psnr"]) == 2
-    assert all(5 < value < 40 for value in off["psnr"] + on["psnr"])
-    # Same process, same kernels, same seeds: the two runs must agree exactly.
-    assert result["difference_db"] == [0.0, 0.0]
-    assert json.loads((tmp_path / "probe_seeds.json").read_text())["runs"] == result["runs"]
-    assert "seed 2:" in capsys.readouterr().out
+    assert [(row["model"], row["label"]) for row in result["rows"]] == [
+        (model, recipe) for recipe in recipes for model in ("autoencoder", "U-Net")]
+    assert all(5 < row["psnr"] < 40 and row["training_seconds"] > 0 for row in result["rows"])
+    # Different schedules give different models: the recipe reached train_denoiser.
+    assert result["rows"][0]["psnr"] != result["rows"][2]["psnr"]
+    assert json.loads((tmp_path / "probe_sweep.json").read_text())["rows"] == result["rows"]
+    assert "| warm-up 10% + cosine, peak 4e-3, batch 64 |" in capsys.readouterr().out
 
 
-def test_epoch_probe_reports_each_epoch_and_the_test_score(tmp_path, in_this_process, capsys):
-    result = probes.main(["epochs", "--epochs", "2", "--train-size", "64", "--test-size", "32",
+def test_seeds_differ_and_a_repeated_seed_agrees(tmp_path, in_this_process):
+    result = probes.main(["seeds", "--seeds", "1", "2", "1", "--models", "autoencoder", "--epochs", "1",
+                          "--train-size", "64", "--test-size", "32", "--output-dir", str(tmp_path)])
+    first, second, again = (row["psnr"] for row in result["rows"])
+    assert first != second and first == pytest.approx(again, abs=1e-6)
+
+
+def test_convergence_reports_the_test_psnr_after_every_epoch(tmp_path, in_this_process, capsys):
+    result = probes.main(["convergence", "--epochs", "2", "--train-size", "64", "--test-size", "32",
                           "--output-dir", str(tmp_path)])
-    assert result["train_images"] == 64 and result["test_images"] == 32
-    assert len(result["validation_psnr"]) == 2 and 5 < result["test_psnr"] < 40
-    assert (tmp_path / "probe_epochs.json").is_file()
+    (row,) = result["rows"]
+    assert row["model"] == "U-Net" and row["train_images"] == 64 and len(row["test_psnr_per_epoch"]) == 2
+    # The last epoch's score is the final test PSNR (to the metric's 1e-10 floor).
+    assert row["test_psnr_per_epoch"][-1] == pytest.approx(row["psnr"], abs=1e-3)
     output = capsys.readouterr().out
-    assert "epoch 2: validation PSNR" in output and "test PSNR after 2 epochs on 64 images" in output
+    assert "| 2 |" in output and "2 epochs on 64 images" in output

@@ -192,7 +192,7 @@ def test_a_finished_checkpoint_is_loaded_without_training(tmp_path, digit_like_i
 
 @pytest.mark.parametrize(("change", "difference"), [
     ({"noise_level": 0.3}, "noise_level was 0.5, now 0.3"),
-    ({"learning_rate": 1e-3}, "learning_rate was 0.002, now 0.001"),
+    ({"learning_rate": 1e-3}, "learning_rate was 0.004, now 0.001"),
     ({"loss": "mean_squared_error"}, "loss was 'binary_crossentropy', now 'mean_squared_error'"),
     ({"epochs": 3}, "epochs was 2, now 3"),
     ({"seed": 4}, "seed was 3, now 4"),
