@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks import run as benchmark  # noqa: E402
+from benchmarks import run as benchmark
 
 MODELS = {"autoencoder": "build_autoencoder", "U-Net": "build_unet"}
 # The recipes of the sweep: batch size and learning-rate schedule. "warmup-cosine" is Keras's CosineDecay with
@@ -203,8 +203,8 @@ def table(probe, rows):
         (row,) = rows
         lines = ["| epoch | test PSNR (dB) |", "|---:|---:|"]
         lines += [f"| {epoch} | {psnr:.2f} |" for epoch, psnr in enumerate(row["test_psnr_per_epoch"], start=1)]
-        return lines + [f"\n{row['epochs']} epochs on {row['train_images']:,} images: {row['psnr']:.2f} dB, "
-                        f"{row['training_seconds'] / 60:.1f} min of training."]
+        return lines + [(f"\n{row['epochs']} epochs on {row['train_images']:,} images: {row['psnr']:.2f} dB, "
+                        f"{row['training_seconds'] / 60:.1f} min of training.")]
     key = {"sweep": "label", "budget": "epochs", "seeds": "seed"}[probe]
     models = list(dict.fromkeys(row["model"] for row in rows))
     lines = [f"| {key} | " + " | ".join(f"{model} PSNR (dB) | {model} s" for model in models) + " |",

@@ -22,6 +22,7 @@ import utils
 AVX2_EPYC = "processor\t: 0\nmodel name\t: AMD EPYC\ncpu MHz\t\t: 2450.000\nflags\t\t: fpu sse2 avx avx2 fma\n"
 AVX512_XEON = ("processor\t: 0\ncpu MHz\t\t: 1900.000\nflags\t\t: sse2 avx avx2 fma avx512f avx512_vnni avx512_bf16\n"
                "processor\t: 1\ncpu MHz\t\t: 3100.000\nflags\t\t: sse2 avx avx2 fma avx512f avx512_vnni avx512_bf16\n")
+SKYLAKE_AVX512 = "processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: sse2 avx avx2 fma avx512f avx512bw avx512vl\n"
 ARM_GRAVITON = "processor\t: 0\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd evtstrm aes sha1 sve bf16\nCPU part\t: 0xd40\n"
 
 
@@ -53,9 +54,11 @@ def test_onednn_default_depends_on_the_cpu_flags_and_the_system():
 
 def test_bfloat16_and_the_precision_it_chooses():
     assert not hardware.bfloat16_supported(AVX2_EPYC) and hardware.bfloat16_supported(AVX512_XEON)
+    assert not hardware.bfloat16_supported(SKYLAKE_AVX512)  # AVX-512 without its BF16 extension: emulated
     assert not hardware.bfloat16_supported(ARM_GRAVITON)  # ARM's bf16 is not what the x86 check looks for
     try:
         assert hardware.set_precision("auto", cpuinfo=AVX2_EPYC) == "float32"
+        assert hardware.set_precision("auto", cpuinfo=SKYLAKE_AVX512) == "float32"
         assert keras.mixed_precision.global_policy().name == "float32"
         assert hardware.set_precision("auto", cpuinfo=AVX512_XEON) == "mixed_bfloat16"
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"

@@ -131,3 +131,44 @@ def test_no_cell_reads_the_cpu():
     code = "\n".join("".join(cell["source"]) for cell in NOTEBOOK["cells"] if cell["cell_type"] == "code")
     for machinery in ("cpuinfo", "cpu_peak", "count_flops", "hardware", "onednn_enabled", "bfloat16", "os.dup2"):
         assert machinery not in code, f"the notebook's reader path uses {machinery}"
+
+
+def test_the_reload_check_runs_and_catches_a_model_that_changed_on_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the cell saves into models/ under the working folder
+    keras.utils.set_random_seed(0)
+    model = utils.build_autoencoder(filters=(4, 4, 4))
+    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "train_images": np.zeros((3, 28, 28, 1)),
+             "noisy_validation_images": np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)}
+    assert run_cells("reload-check", **names)["identical"]  # it always runs, whichever epoch was the best
+    load = utils.load_denoiser
+
+    def load_another_model(path, **keywords):  # a file that no longer holds the model in memory
+        changed = load(path, **keywords)
+        changed.set_weights([weights + 0.01 for weights in changed.get_weights()])
+        return changed
+
+    monkeypatch.setattr(utils, "load_denoiser", load_another_model)
+    with pytest.raises(AssertionError, match="the reloaded model predicts differently"):
+        run_cells("reload-check", **names)
+
+
+def part_2_scores(best_filter, networks):
+    """Scores for the part-2 checks: the noisy input at 9.4 dB, a filter, four networks, and the experiments."""
+    import pandas as pd
+
+    scores = {name: {"PSNR": np.array([value])} for name, value in networks.items()}
+    cross = pd.DataFrame(25.0, index=["noisy input"], columns=list(utils.NOISE_KINDS))
+    cross.loc["noisy input"] = [9.4, 10.2, 15.6, 13.3]
+    return {"learned_models": {name: None for name in networks}, "scores": scores, "noisy_psnr": 9.4,
+            "best_classical_psnr": best_filter, "best_learned_psnr": max(networks.values()),
+            "diagonal": {"gaussian": 18.4, "salt_and_pepper": 21.0, "speckle": 22.1, "poisson": 19.3},
+            "cross_psnr": cross, "unclipped_psnr": 18.3, "clipped_psnr": 13.1, "clean_target_psnr": 18.4,
+            "full_data_run": False, "utils": utils}
+
+
+def test_the_part_2_checks_fail_when_any_network_falls_to_the_best_filter():
+    networks = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
+    run_cells("part-2-checks", **part_2_scores(14.2, networks))  # every network well above the median filter
+    # The best network alone beating the filter used to be enough; now each one must.
+    with pytest.raises(AssertionError, match="keras.io baseline no longer clearly beats the best classical filter"):
+        run_cells("part-2-checks", **part_2_scores(18.5, networks))

@@ -10,9 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks import probes  # noqa: E402
+from benchmarks import probes
 
-import utils  # noqa: E402
+import utils
 
 
 def test_arguments_default_to_the_budgets_the_readme_quotes():
