@@ -11,6 +11,8 @@ An image batch is a float array ``(N, H, W, 1)`` with values in [0, 1]; noise, m
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import os
@@ -54,7 +56,7 @@ from validation import (check_bool, check_choice, check_image_pair, check_images
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
            "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
            "mse", "psnr", "ssim", "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride",
-           "denoise_image", "plot_image_rows", "plot_history"]
+           "denoise_image", "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")
@@ -726,3 +728,67 @@ def plot_history(history, *, metrics=("loss", "psnr"), learning_rate=None, steps
         axis.grid(alpha=0.3)
     figure.tight_layout()
     return figure
+
+
+# ---- Play: an interactive comparison for the classroom ----
+
+
+def compare_denoisers(models, images, kind, level, index, *, seed=0):
+    """One update of the notebook's demo: noise test image ``index`` and denoise it with each of ``models``
+    (``{name: keras.Model, or a function of a batch of images}``). The noise comes from the seed ``(seed, index)``,
+    so a digit keeps its noise pattern while the level changes.
+    Returns ``{"clean": (image, inf), "noisy": (image, PSNR), name: (image, PSNR), ...}``, images 2-D in [0, 1]."""
+    images = check_images(images, "images", ranks=(4,))
+    if not isinstance(models, dict) or not models:
+        fail("models", described(models), "a non-empty dict {name: model}", TypeError)
+    index = check_int(index, "index", 0, len(images) - 1)
+    clean = images[index][None]
+    noisy = add_noise(clean, kind, level, seed=(check_int(seed, "seed", 0), index))
+    rows = {"clean": (clean[0, ..., 0], math.inf), "noisy": (noisy[0, ..., 0], float(psnr(clean, noisy)[0]))}
+    for name, model in models.items():
+        if not callable(model):
+            fail(f"models[{name!r}]", described(model), "a keras.Model or a function of a batch of images", TypeError)
+        restored = model(noisy, training=False) if isinstance(model, keras.Model) else model(noisy)
+        restored = np.clip(keras.ops.convert_to_numpy(restored), 0.0, 1.0).astype(np.float32)
+        rows[name] = (restored[0, ..., 0], float(psnr(clean, restored)[0]))
+    return rows
+
+
+def denoising_demo(models, images, *, seed=0):
+    """Sliders for the noise kind, its level and the test digit (ipywidgets), and the comparison they choose.
+
+    The output carries the live widget and a PNG of its first picture: Jupyter, JupyterLab, VS Code and Colab show
+    the widget, and frontends that cannot run widgets (GitHub, nbconvert's HTML) show the picture."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    rng = np.random.default_rng(check_int(seed, "seed", 0))
+    kind = widgets.Dropdown(options=NOISE_KINDS, value="gaussian", description="noise")
+    level = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="level")
+    index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="test digit")
+    shuffle, picture = widgets.Button(description="random digit"), widgets.Image(format="png")
+
+    def update(_=None):
+        rows = compare_denoisers(models, images, kind.value, level.value, index.value, seed=seed)
+        notes = ["" if value == math.inf else f"{value:.1f} dB" for _, value in rows.values()]
+        figure = plot_image_rows({"": np.stack([image for image, _ in rows.values()])}, num_images=len(rows),
+                                 image_notes=list(rows), row_notes={"": notes}, image_size=1.2)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=72)
+        plt.close(figure)  # drawn for the widget only, never shown by the inline backend
+        picture.value = buffer.getvalue()
+
+    update()  # checks the arguments before any widget is shown
+    shuffle.on_click(lambda _: setattr(index, "value", int(rng.integers(len(images)))))
+    for control in (kind, level, index):
+        control.observe(update, names="value")
+    demo = widgets.VBox([widgets.HBox([kind, level]), widgets.HBox([index, shuffle]), picture])
+    try:  # Colab draws ipywidgets 8 only with its custom widget manager
+        from google.colab import output
+        output.enable_custom_widget_manager()
+    except ImportError:
+        pass
+    view = {"version_major": 2, "version_minor": 0, "model_id": demo.model_id}
+    display({"application/vnd.jupyter.widget-view+json": view, "image/png": base64.b64encode(picture.value).decode(),
+             "text/plain": "An interactive demo; where widgets cannot run, its first picture."}, raw=True)
+    return demo

@@ -20,6 +20,8 @@ def fail(name, got, expected, error=ValueError):
 
 
 def described(value):
+    if isinstance(value, np.ndarray):  # its shape and dtype, never a page of numbers
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
 
@@ -88,7 +90,7 @@ def check_shape(shape, name, multiple=1, any_size=True):
     if len(shape) != 3 or shape[2] != 1:
         fail(name, repr(shape), "a tuple (height, width, 1): one grey channel")
     for side in shape[:2]:
-        if (side is None and not any_size) or (side is not None and check_int(side, name, 1) % multiple):
+        if (side is None and not any_size) or (side is not None and check_int(side, f"each side of {name}", 1) % multiple):
             fail(f"each side of {name}", side, ("None (any size) or " if any_size else "") + f"a multiple of {multiple}")
     return tuple(shape)
 

@@ -1,0 +1,97 @@
+"""Tests for the interactive demo: its update (compare_denoisers), called directly, and the widget itself."""
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import utils
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images = np.zeros((6, 28, 28, 1), np.float32)
+    for index, image in enumerate(images):
+        image[6:22, 8 + index:12 + index] = 1.0  # a bar, in a different place in each image
+    return images
+
+
+@pytest.fixture(scope="module")
+def denoisers():
+    keras.utils.set_random_seed(0)
+    return {"U-Net": utils.build_unet(filters=(4, 4, 4)), "identity": lambda images: images,
+            "median 3x3": lambda images: utils.classical_denoise(images, "median", 3)}
+
+
+def test_an_update_returns_each_image_and_its_psnr(digits, denoisers):
+    rows = utils.compare_denoisers(denoisers, digits, "gaussian", 0.3, 4, seed=7)
+    assert list(rows) == ["clean", "noisy", "U-Net", "identity", "median 3x3"]
+    clean, noisy = rows["clean"][0], rows["noisy"][0]
+    np.testing.assert_array_equal(clean, digits[4, ..., 0])
+    assert rows["clean"][1] == math.inf
+    for name, (image, value) in rows.items():
+        assert image.shape == (28, 28) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1, name
+        if name != "clean":
+            assert value == pytest.approx(utils.psnr(clean[None], image[None])[0]), name
+    # The identity "denoiser" returns the noisy image itself; the median filter removes much of the noise.
+    np.testing.assert_array_equal(rows["identity"][0], noisy)
+    assert rows["median 3x3"][1] > rows["noisy"][1] + 2
+    np.testing.assert_array_equal(rows["U-Net"][0], np.clip(denoisers["U-Net"].predict(noisy[None, ..., None],
+                                                                                         verbose=0)[0, ..., 0], 0, 1))
+
+
+def test_a_digit_keeps_its_noise_pattern_as_the_level_changes(digits, denoisers):
+    # The noise comes from the seed (seed, index): moving the level slider scales one pattern.
+    low = utils.compare_denoisers(denoisers, digits, "gaussian", 0.1, 2, seed=7)["noisy"][0] - digits[2, ..., 0]
+    high = utils.compare_denoisers(denoisers, digits, "gaussian", 0.2, 2, seed=7)["noisy"][0] - digits[2, ..., 0]
+    unclipped = (np.abs(digits[2, ..., 0] - 0.5) > 0.4) & (np.abs(low) < 0.05)  # away from clipping at 0 and 1
+    inside = unclipped & (digits[2, ..., 0] + high > 0) & (digits[2, ..., 0] + high < 1)
+    np.testing.assert_allclose(high[inside], 2 * low[inside], atol=1e-5)
+    other_digit = utils.compare_denoisers(denoisers, digits, "gaussian", 0.1, 3, seed=7)["noisy"][0]
+    assert not np.allclose(other_digit - digits[3, ..., 0], low)
+
+
+@pytest.mark.parametrize(("kind", "level", "index", "error", "message"), [
+    ("gaussian", 0.5, 6, ValueError, "index must be an integer >= 0 and <= 5, got 6"),
+    ("gaussian", 0.5, 1.0, TypeError, "index must be an integer"),
+    ("blur", 0.5, 0, ValueError, "kind must be one of"),
+    ("salt_and_pepper", 2.0, 0, ValueError, "level must be a finite number >= 0 and <= 1"),
+])
+def test_a_bad_update_says_what_is_wrong(digits, denoisers, kind, level, index, error, message):
+    with pytest.raises(error, match=message):
+        utils.compare_denoisers(denoisers, digits, kind, level, index)
+
+
+def test_the_denoisers_must_be_models_or_functions(digits):
+    with pytest.raises(TypeError, match=r"models must be a non-empty dict \{name: model\}"):
+        utils.compare_denoisers({}, digits, "gaussian", 0.5, 0)
+    with pytest.raises(TypeError, match=r"models\['mine'\] must be a keras.Model or a function of a batch of images"):
+        utils.compare_denoisers({"mine": "model.keras"}, digits, "gaussian", 0.5, 0)
+
+
+def test_the_widget_updates_its_picture_and_shows_a_static_figure_where_widgets_cannot_run(
+        digits, denoisers, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda bundle, raw=False: shown.append((bundle, raw)))
+    demo = utils.denoising_demo(denoisers, digits, seed=3)
+    (bundle, raw), = shown
+    # One output, two forms: the live widget for Jupyter, JupyterLab, VS Code and Colab, and a PNG for the rest.
+    assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == demo.model_id
+    assert bundle["image/png"] and "text/plain" in bundle
+    (kind, level), (index, shuffle), picture = demo.children[0].children, demo.children[1].children, demo.children[2]
+    first = bytes(picture.value)  # the widget keeps a memoryview
+    assert first.startswith(b"\x89PNG")
+    start = time.perf_counter()
+    level.value = 0.9  # what moving the slider does
+    assert time.perf_counter() - start < 1.0  # well under a second, even here
+    assert bytes(picture.value) != first and bytes(picture.value).startswith(b"\x89PNG")
+    kind.value, index.value = "salt_and_pepper", 5
+    shuffle.click()  # a random digit
+    assert 0 <= index.value < len(digits)
