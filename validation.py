@@ -89,9 +89,10 @@ def check_shape(shape, name, multiple=1, any_size=True):
         fail(name, described(shape), "a tuple (height, width, 1)", TypeError)
     if len(shape) != 3 or shape[2] != 1:
         fail(name, repr(shape), "a tuple (height, width, 1): one grey channel")
+    side_name = f"each side of {name}"
     for side in shape[:2]:
-        if (side is None and not any_size) or (side is not None and check_int(side, f"each side of {name}", 1) % multiple):
-            fail(f"each side of {name}", side, ("None (any size) or " if any_size else "") + f"a multiple of {multiple}")
+        if (side is None and not any_size) or (side is not None and check_int(side, side_name, 1) % multiple):
+            fail(side_name, side, ("None (any size) or " if any_size else "") + f"a multiple of {multiple}")
     return tuple(shape)
 
 

@@ -203,8 +203,9 @@ def table(probe, rows):
         (row,) = rows
         lines = ["| epoch | test PSNR (dB) |", "|---:|---:|"]
         lines += [f"| {epoch} | {psnr:.2f} |" for epoch, psnr in enumerate(row["test_psnr_per_epoch"], start=1)]
-        return lines + [(f"\n{row['epochs']} epochs on {row['train_images']:,} images: {row['psnr']:.2f} dB, "
-                        f"{row['training_seconds'] / 60:.1f} min of training.")]
+        summary = (f"\n{row['epochs']} epochs on {row['train_images']:,} images: {row['psnr']:.2f} dB, "
+                   f"{row['training_seconds'] / 60:.1f} min of training.")
+        return [*lines, summary]
     key = {"sweep": "label", "budget": "epochs", "seeds": "seed"}[probe]
     models = list(dict.fromkeys(row["model"] for row in rows))
     lines = [f"| {key} | " + " | ".join(f"{model} PSNR (dB) | {model} s" for model in models) + " |",

@@ -53,7 +53,8 @@ ANY_ARRAY = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.float16
                        shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=6))  # any values, NaN too
 IMAGES = st.one_of(
     ANY_ARRAY,
-    hnp.arrays(np.float32, st.tuples(st.integers(0, 3), st.integers(1, 12), st.integers(1, 12), st.sampled_from([1, 3])),
+    hnp.arrays(np.float32,
+               st.tuples(st.integers(0, 3), st.integers(1, 12), st.integers(1, 12), st.sampled_from([1, 3])),
                elements=st.floats(-0.5, 1.5, width=32)),
     hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 12), st.integers(1, 12)),
                elements=st.floats(0, 1) | st.sampled_from([np.nan, np.inf])),

@@ -137,7 +137,8 @@ def test_the_reload_check_runs_and_catches_a_model_that_changed_on_disk(tmp_path
     monkeypatch.chdir(tmp_path)  # the cell saves into models/ under the working folder
     keras.utils.set_random_seed(0)
     model = utils.build_autoencoder(filters=(4, 4, 4))
-    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "train_images": np.zeros((3, 28, 28, 1)),
+    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5,
+             "train_images": np.zeros((3, 28, 28, 1)),
              "noisy_validation_images": np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)}
     assert run_cells("reload-check", **names)["identical"]  # it always runs, whichever epoch was the best
     load = utils.load_denoiser
