@@ -1,0 +1,82 @@
+"""README's results are the committed notebook's: the table and every figure of its Results section are
+printed by the notebook's outputs, so a rerun of the notebook cannot leave README behind unnoticed."""
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBER = r"(?<![\d.,])\d+(?:,\d{3})*(?:\.\d+)?(?![\d.]*\d)"
+# The start of each method's name in the notebook's table, and a word README uses for it.
+README_WORDS = {"noisy input": "noisy input", "wavelet": "wavelet", "gaussian_blur": "Gaussian blur",
+                "total_variation": "total variation", "nl_means": "non-local means", "median": "median",
+                "keras.io baseline": "keras.io", "residual": "residual", "our autoencoder": "autoencoder",
+                "U-Net": "U-Net"}
+
+
+def notebook_cells():
+    return json.loads((ROOT / "denoising_autoencoder.ipynb").read_text(encoding="utf-8"))["cells"]
+
+
+def output_text(cell):
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        parts += ["".join(value) for key, value in output.get("data", {}).items() if key.startswith("text/")]
+    return "\n".join(parts)
+
+
+def output_of(code):
+    """The printed output of the one code cell whose source contains ``code``."""
+    (cell,) = [cell for cell in notebook_cells() if cell["cell_type"] == "code" and code in "".join(cell["source"])]
+    return output_text(cell)
+
+
+def results_section():
+    return (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Results\n")[1].split("\n## ")[0]
+
+
+def readme_table():
+    """README's results table as {name, parameters, seconds, psnr, ssim} rows, in order."""
+    lines = [line for line in results_section().splitlines() if line.startswith("|")][2:]  # no header, rule
+    rows = []
+    for line in lines:
+        name, parameters, seconds, psnr, ssim = (cell.replace("**", "").strip() for cell in line.strip("|").split("|"))
+        rows.append({"name": name, "parameters": parameters.replace(",", ""), "seconds": seconds, "psnr": psnr,
+                     "ssim": ssim})
+    return rows
+
+
+def test_the_results_table_is_the_notebooks_comparison_table():
+    printed = output_of("comparison = pd.DataFrame")
+    notebook_rows = re.findall(r"^(.+?)\s+(?:none|classical|learned)\s+([\d.]+)\s+([\d.]+)\s+\S+$", printed,
+                               re.MULTILINE)
+    readme_rows = readme_table()
+    assert len(readme_rows) == len(notebook_rows) == 10
+    for readme, (method, psnr, ssim) in zip(readme_rows, notebook_rows, strict=True):
+        word = next(README_WORDS[start] for start in README_WORDS if method.startswith(start))
+        assert word in readme["name"], f"README's row {readme['name']!r} should be the notebook's {method!r}"
+        for strength in re.findall(r"\(\w+ ([\d.]+)\)", method):  # the tuned filter's strength
+            assert strength in readme["name"], f"README's row {readme['name']!r}: strength is {strength}"
+        assert (readme["psnr"], readme["ssim"]) == (f"{float(psnr):.2f}", f"{float(ssim):.3f}"), readme["name"]
+
+
+def test_the_networks_sizes_and_seconds_per_epoch_are_the_notebooks():
+    printed = output_of("model_table = pd.DataFrame")
+    # The first block of the printed table: name, parameters, seconds per epoch, training images/s.
+    seconds_by_parameters = {parameters: seconds for parameters, seconds in
+                             re.findall(r"^.+?\s+(\d+)\s+([\d.]+)\s+[\d.]+\s*\\?$", printed, re.MULTILINE)}
+    networks = [row for row in readme_table() if row["parameters"]]
+    assert len(networks) == len(seconds_by_parameters) == 4
+    for row in networks:
+        assert row["parameters"] in seconds_by_parameters, f"{row['name']}: no network of {row['parameters']}"
+        assert row["seconds"] == f"{float(seconds_by_parameters[row['parameters']]):.0f}", row["name"]
+
+
+def test_every_figure_in_the_results_prose_is_printed_by_the_notebook():
+    printed = "\n".join(output_text(cell) for cell in notebook_cells())
+    printed_numbers = set(re.findall(NUMBER, printed))
+    prose = "\n".join(line for line in results_section().splitlines() if not line.startswith("|"))
+    figures = [number for number in re.findall(NUMBER, prose) if "." in number]  # measured, not settings
+    assert len(figures) >= 15
+    missing = [number for number in figures if number not in printed_numbers]
+    assert not missing, f"README's Results section quotes figures that the notebook does not print: {missing}"
