@@ -23,8 +23,11 @@ import numpy as np
 
 
 def _start_tensorflow_quietly():
-    """Import TensorFlow, Keras's backend, quietly. With oneDNN on, it writes a notice straight to file descriptor
-    2 as it loads, before any log level applies, and Jupyter would show it: so fd 2 points at os.devnull meanwhile."""
+    """Import TensorFlow, Keras's backend, with its oneDNN kernels on and quietly. oneDNN trains the models here
+    about twice as fast, but TensorFlow turns it on by itself only on some CPUs (``benchmarks/README.md``); a value
+    you set in ``TF_ENABLE_ONEDNN_OPTS`` is kept. With oneDNN on, TensorFlow writes a notice straight to file
+    descriptor 2 as it loads, before any log level applies, and Jupyter would show it: fd 2 points at os.devnull."""
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # read once, when TensorFlow starts
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later C++ info and warnings
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
@@ -55,8 +58,9 @@ from validation import (check_bool, check_choice, check_image_pair, check_images
 
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
            "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
-           "mse", "psnr", "ssim", "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride",
-           "denoise_image", "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
+           "mse", "psnr", "ssim", "DEFAULTS", "QUICK_DEFAULTS", "changed_settings", "report_checks",
+           "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride", "denoise_image",
+           "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")
@@ -66,6 +70,9 @@ LOSSES = ("binary_crossentropy", "mean_squared_error", "mean_absolute_error")
 BATCH_SIZE = 32
 PEAK_LEARNING_RATE = 4e-3
 WARMUP_FRACTION = 0.1
+# Keras runs this many training steps per call: the same weights, with less waiting between steps on CPUs that
+# schedule TensorFlow's threads poorly (up to twice as fast for the U-Net on a 2-core VM; benchmarks/README.md).
+STEPS_PER_EXECUTION = 8
 CHECKPOINT_STATE = "training_state.json"  # what train_denoiser adds to a .keras file to make it a checkpoint
 
 
@@ -310,7 +317,8 @@ psnr_metric.__name__ = "psnr"  # Keras logs it as "psnr" and "val_psnr"
 
 def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.5, epochs, batch_size=BATCH_SIZE,
                    validation_data=None, seed=0, loss="binary_crossentropy", learning_rate=PEAK_LEARNING_RATE,
-                   targets="clean", clip_noisy_targets=True, checkpoint_path=None, resume=False, verbose=1):
+                   targets="clean", clip_noisy_targets=True, checkpoint_path=None, resume=False, callbacks=(),
+                   verbose=1):
     """Part 1's training loop, packaged: compile ``model`` (Adam, ``loss``, the PSNR metric), then every epoch
     draw fresh noise from the seed ``(seed, epoch)`` and a new order from ``(seed, epoch, 1)``, and call ``fit``.
 
@@ -323,7 +331,8 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     copy, clipped unless ``clip_noisy_targets=False`` (one Gaussian level only). With ``checkpoint_path``
     (a ``.keras`` file), every epoch's model, optimizer and history are saved there in one step;
     ``resume=True`` goes on after the last saved epoch (or just loads a finished run) and refuses a
-    checkpoint trained with other settings. Returns a ``History``; the model holds the last epoch's weights.
+    checkpoint trained with other settings. ``callbacks``: Keras callbacks for each epoch's ``fit`` (its
+    ``on_epoch_end`` runs once per epoch). Returns a ``History``; the model holds the last epoch's weights.
     """
     check_model(model)
     clean_images = check_images(clean_images, "clean_images", ranks=(4,)).astype(np.float32)
@@ -332,9 +341,12 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
                                   seed, loss, learning_rate, targets, clip_noisy_targets)
     if verbose not in (0, 1) or isinstance(verbose, float):
         fail("verbose", described(verbose), "0 or 1")
+    if not isinstance(callbacks, (tuple, list)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        fail("callbacks", described(callbacks), "a list of keras.callbacks.Callback", TypeError)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = learning_rate_schedule(learning_rate, epochs * math.ceil(len(clean_images) / batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric],
+                  steps_per_execution=STEPS_PER_EXECUTION)
     start_epoch, logs = 0, {}
     if checkpoint_path is not None:
         checkpoint_path = check_path(checkpoint_path, "checkpoint_path", suffix=".keras")
@@ -349,7 +361,8 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
         order = np.random.default_rng((seed, epoch, 1)).permutation(len(clean_images))  # a new order every epoch
         start = time.perf_counter()
         epoch_logs = model.fit(noisy[order], target_images[order], batch_size=batch_size, shuffle=False, verbose=0,
-                               validation_data=validation_data, callbacks=[keras.callbacks.TerminateOnNaN()]).history
+                               validation_data=validation_data,
+                               callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks]).history
         seconds = time.perf_counter() - start
         if not all(math.isfinite(values[-1]) for values in epoch_logs.values()):
             raise ValueError(f"training diverged in epoch {epoch + 1}: the loss is no longer finite. Build a fresh "
@@ -535,6 +548,65 @@ def ssim(clean, restored):
         (mean_clean**2 + mean_restored**2 + c1) * (variance_clean + variance_restored + c2))
     border = SSIM_WINDOW // 2  # as scikit-image does, average only where the window fits inside the image
     return ssim_map[:, border:-border, border:-border].mean(axis=(1, 2))
+
+
+# ---- Quality checks: say what got worse, and never stop the notebook ----
+
+# The notebook's parameters in its default run, and where quick mode differs: what "you changed" compares with.
+DEFAULTS = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "NUM_EPOCHS": 4, "BATCH_SIZE": 32, "LEARNING_RATE": 4e-3,
+            "TRAIN_SIZE": 6_000, "VALIDATION_SIZE": 1_000, "TEST_SIZE": 5_000, "EXPERIMENT_TRAIN_SIZE": 3_000,
+            "EXPERIMENT_EPOCHS": 2, "ROBUSTNESS_TEST_SIZE": 1_000, "KIND_LEVELS": {"gaussian": 0.5,
+            "salt_and_pepper": 0.2, "speckle": 1.0, "poisson": 1.0}, "BLIND_LEVELS": (0.1, 0.7), "TUNING_SIZE": 200,
+            "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "SEED": 42, "REUSE_SAVED_MODELS": False}
+QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 2_500, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
+                  "EXPERIMENT_TRAIN_SIZE": 1_000, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 500, "PROBE_SIZE": 2_000}
+AUTOENCODER_DEFAULTS = {"parameters": 128_401, "loss": "binary_crossentropy"}  # as part 1 writes it
+
+
+def changed_settings(namespace):
+    """What a run changed from the tutorial's own run: the parameters in ``namespace`` (the notebook's ``globals()``)
+    that differ from ``DEFAULTS`` (``QUICK_DEFAULTS`` in quick mode), and the autoencoder's size or loss."""
+    if not isinstance(namespace, dict):
+        fail("namespace", described(namespace), "a dict of the notebook's variables, globals()", TypeError)
+    defaults = QUICK_DEFAULTS if namespace.get("QUICK_MODE") else DEFAULTS
+    changes = [f"{name} = {namespace[name]!r} (default {default!r})" for name, default in defaults.items()
+               if name in namespace and namespace[name] != default]
+    model = namespace.get("autoencoder")
+    if isinstance(model, keras.Model):
+        if model.count_params() != AUTOENCODER_DEFAULTS["parameters"]:
+            changes.append(f"the autoencoder has {model.count_params():,} parameters (default 128,401)")
+        if getattr(model, "loss", None) not in (None, AUTOENCODER_DEFAULTS["loss"]):
+            changes.append(f"the autoencoder's loss is {model.loss!r} (default 'binary_crossentropy')")
+    return changes
+
+
+def report_checks(checks, changed=()):
+    """Print whether this run's models work as well as the tutorial's.
+
+    ``checks``: ``(what, value, low)`` or ``(what, value, low, high)`` tuples, each passed when ``low < value``
+    (and ``value < high``). A failure is printed with what got worse and by how much, and the ``changed`` settings
+    (``changed_settings``); nothing is raised, so "Run all" goes on. The tests compare this cell's output with
+    the tutorial's "All quality checks passed.", so there a failure fails."""
+    if not isinstance(checks, (list, tuple)) or not checks:
+        fail("checks", described(checks), "a non-empty list of (what, value, low[, high]) tuples", TypeError)
+    failed = []
+    for check in checks:
+        if not isinstance(check, tuple) or len(check) not in (3, 4) or not isinstance(check[0], str):
+            fail("each check", described(check), "a tuple (what, value, low) or (what, value, low, high)", TypeError)
+        what, value, low, high = (*check, math.inf)[:4]
+        value = float(value)  # NaN fails every comparison: a broken model fails its checks
+        if not (low < value < high):
+            expected = f"more than {low:.2f}" + ("" if high == math.inf else f" and less than {high:.2f}")
+            by = f"{low - value:.2f} short" if value <= low else f"{value - high:.2f} over" if value >= high else ""
+            failed.append(f"  - {what}: {value:.2f}, expected {expected}" + (f" ({by})" if by else ""))
+    if not failed:
+        print("All quality checks passed.")
+        return
+    print(f"Quality check failed: {len(failed)} of {len(checks)} measurements are worse than a working model gives.")
+    print("\n".join(failed))
+    print("You changed: " + "; ".join(changed) + "." if changed else
+          "You changed no parameter: if you changed no code either, something is broken.")
+    print("The notebook goes on, but from here its text describes the tutorial's run, not this one.")
 
 
 # ---- Classical filters: the baselines a learned model has to beat ----

@@ -1,8 +1,9 @@
 """The notebook's own code, run cell by cell: its models and training loop stay in step with utils.py, and its
 cells run on any machine (no /proc/cpuinfo, an ARM CPU).
 
-Cells are found by their tags (``autoencoder-model``, ``unet-model``, ``autoencoder-compile``,
-``autoencoder-training``, ``training-speed``), so these tests fail if a cell is edited out of step.
+Cells are found by their tags (``autoencoder-model``, ``keras-io-model``, ``unet-model``, ``residual-model``,
+``autoencoder-compile``, ``autoencoder-training``, ``training-speed``, ``part-1-checks``, ``part-2-checks``), so
+these tests fail if a cell is edited out of step.
 """
 
 import builtins
@@ -49,8 +50,12 @@ def run_cells(*tags, **names):
     return namespace
 
 
-@pytest.mark.parametrize(("tag", "name", "builder"), [("autoencoder-model", "autoencoder", utils.build_autoencoder),
-                                                      ("unet-model", "unet", utils.build_unet)])
+@pytest.mark.parametrize(("tag", "name", "builder"), [
+    ("autoencoder-model", "autoencoder", utils.build_autoencoder),
+    ("keras-io-model", "baseline", utils.build_baseline_autoencoder),
+    ("unet-model", "unet", utils.build_unet),
+    ("residual-model", "residual", utils.build_residual_denoiser),
+])
 def test_the_notebooks_models_are_the_models_of_utils(tag, name, builder):
     written_out = run_cells(tag)[name]
     keras.utils.set_random_seed(42)
@@ -103,12 +108,11 @@ def a_machine_without_proc_cpuinfo(monkeypatch):
 
 
 def test_the_training_speed_cell_runs_without_proc_cpuinfo(a_machine_without_proc_cpuinfo):
-    histories = {"history": {"images_per_second": [900.0, 1000.0]},
-                 "baseline_history": {"images_per_second": [1500.0, 1600.0]}}
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        exec(compile(cell("training-speed"), "<cell training-speed>", "exec"), {"np": np, **histories})
-    assert "our autoencoder: 950 training images per second" in output.getvalue()
+        exec(compile(cell("training-speed"), "<cell training-speed>", "exec"),
+             {"np": np, "os": __import__("os"), "history": {"images_per_second": [900.0, 1000.0]}})
+    assert "our autoencoder: 950 training images per second on" in output.getvalue()
 
 
 def test_the_notebooks_helpers_run_without_proc_cpuinfo(a_machine_without_proc_cpuinfo, tmp_path):
@@ -153,23 +157,75 @@ def test_the_reload_check_runs_and_catches_a_model_that_changed_on_disk(tmp_path
         run_cells("reload-check", **names)
 
 
-def part_2_scores(best_filter, networks):
-    """Scores for the part-2 checks: the noisy input at 9.4 dB, a filter, four networks, and the experiments."""
+def printed_by(tag, **names):
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(cell(tag), f"<cell {tag}>", "exec"), {"np": np, "utils": utils, **names})
+    return output.getvalue()
+
+
+def part_1_names(denoised_psnr, **changes):
+    """What the part-1 checks read: a noisy input at 9.4 dB, the autoencoder, and the parameters."""
+    scores = {"noisy input": {"PSNR": np.array([9.4]), "SSIM": np.array([0.40])},
+              "our autoencoder": {"PSNR": np.array([denoised_psnr]), "SSIM": np.array([0.82])}}
+    return {"scores": scores, "train_images": np.zeros((utils.QUICK_DEFAULTS["TRAIN_SIZE"], 1)),
+            **utils.QUICK_DEFAULTS, "QUICK_MODE": True, **changes}
+
+
+def test_the_part_1_checks_report_what_got_worse_and_what_was_changed():
+    assert printed_by("part-1-checks", **part_1_names(18.5)) == "All quality checks passed.\n"
+    # A learner's experiment: one epoch instead of four. The cell says what got worse, by how much and
+    # what was changed, and raises nothing, so "Run all" goes on; nbval sees another output and fails.
+    report = printed_by("part-1-checks", **part_1_names(15.4, NUM_EPOCHS=1))
+    assert report.startswith("Quality check failed: 1 of 3 measurements")
+    assert "the autoencoder's PSNR gain (dB): 6.00, expected more than 8.00 (2.00 short)" in report
+    assert "You changed: NUM_EPOCHS = 1 (default 4)." in report
+
+
+def test_the_part_1_checks_name_a_changed_loss_and_apply_the_full_run_floors():
+    keras.utils.set_random_seed(0)
+    model = utils.build_autoencoder(filters=(4, 4, 4))
+    model.compile(loss="mean_squared_error")
+    full_run = {**part_1_names(19.0), **utils.DEFAULTS, "QUICK_MODE": False,
+                "train_images": np.zeros((utils.DEFAULTS["TRAIN_SIZE"], 1)), "autoencoder": model}
+    report = printed_by("part-1-checks", **full_run)
+    assert "the autoencoder's PSNR (dB), full run: 19.00, expected more than" in report
+    assert f"the autoencoder has {model.count_params():,} parameters (default 128,401)" in report
+    assert "the autoencoder's loss is 'mean_squared_error' (default 'binary_crossentropy')" in report
+
+
+def part_2_names(best_filter, networks):
+    """What the part-2 checks read: the noisy input at 9.4 dB, a filter, four networks, the experiments."""
     import pandas as pd
 
     scores = {name: {"PSNR": np.array([value])} for name, value in networks.items()}
     cross = pd.DataFrame(25.0, index=["noisy input"], columns=list(utils.NOISE_KINDS))
     cross.loc["noisy input"] = [9.4, 10.2, 15.6, 13.3]
-    return {"learned_models": {name: None for name in networks}, "scores": scores, "noisy_psnr": 9.4,
-            "best_classical_psnr": best_filter, "best_learned_psnr": max(networks.values()),
+    return {"learned_models": dict.fromkeys(networks), "scores": scores, "noisy_psnr": 9.4,
+            "psnr_of": pd.Series(networks), "best_classical_psnr": best_filter,
+            "best_learned_psnr": max(networks.values()), "lead": max(networks.values()) - best_filter,
             "diagonal": {"gaussian": 18.4, "salt_and_pepper": 21.0, "speckle": 22.1, "poisson": 19.3},
             "cross_psnr": cross, "unclipped_psnr": 18.3, "clipped_psnr": 13.1, "clean_target_psnr": 18.4,
-            "full_data_run": False, "utils": utils}
+            "full_data_run": False}
 
 
 def test_the_part_2_checks_fail_when_any_network_falls_to_the_best_filter():
     networks = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
-    run_cells("part-2-checks", **part_2_scores(14.2, networks))  # every network well above the median filter
+    assert printed_by("part-2-checks", **part_2_names(14.2, networks)) == "All quality checks passed.\n"
     # The best network alone beating the filter used to be enough; now each one must.
-    with pytest.raises(AssertionError, match="keras.io baseline no longer clearly beats the best classical filter"):
-        run_cells("part-2-checks", **part_2_scores(18.5, networks))
+    report = printed_by("part-2-checks", **part_2_names(18.5, networks))
+    assert report.startswith("Quality check failed: 2 of ")
+    assert "keras.io baseline: lead over the best classical filter (dB): 1.30, expected more than 2.00" in report
+    assert "You changed no parameter" in report
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_the_defaults_that_changes_are_measured_from_are_the_parameters_cell(monkeypatch, quick):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("DENOISING_QUICK", "1" if quick else "0")
+    namespace = {"os": __import__("os")}
+    exec(compile(cell("parameters"), "<cell parameters>", "exec"), namespace)
+    assert namespace["QUICK_MODE"] is quick
+    parameters = {name: value for name, value in namespace.items() if name.isupper() and name != "QUICK_MODE"}
+    assert parameters == (utils.QUICK_DEFAULTS if quick else utils.DEFAULTS)
+    assert utils.changed_settings(namespace) == []

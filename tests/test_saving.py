@@ -266,22 +266,49 @@ utils.train_denoiser(model, images, epochs=2, batch_size=32, seed=3, verbose=0, 
 """
 
 
-@pytest.mark.parametrize("step", ["model written", "state half written", "not renamed", "renamed"])
-def test_a_writer_killed_at_any_step_leaves_a_checkpoint_that_resumes(tmp_path, digit_like_images, step):
-    images_file, path = tmp_path / "images.npy", tmp_path / "autoencoder.keras"
+KILL_STEPS = ("model written", "state half written", "not renamed", "renamed")
+
+
+@pytest.fixture(scope="module")
+def killed_writers(tmp_path_factory, digit_like_images):
+    """One child per step, all started at once (each spends most of its time starting TensorFlow)."""
+    folder = tmp_path_factory.mktemp("killed")
+    images_file = folder / "images.npy"
     np.save(images_file, digit_like_images)
-    child = subprocess.run([sys.executable, "-c", KILLED_WRITER.format(
-        root=str(ROOT), step=step, images=str(images_file), path=str(path))], capture_output=True, timeout=300, check=False)
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    children = {}
+    for index, step in enumerate(KILL_STEPS):
+        path = folder / f"run_{index}" / "autoencoder.keras"
+        path.parent.mkdir()
+        code = KILLED_WRITER.format(root=str(ROOT), step=step, images=str(images_file), path=str(path))
+        children[step] = (path, subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                                                 stderr=subprocess.PIPE))
+    finished = {}
+    for step, (path, child) in children.items():
+        _, errors = child.communicate(timeout=600)
+        finished[step] = (path, child.returncode, errors.decode()[-2000:])
+    return finished
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_predictions(digit_like_images):
+    uninterrupted = small_model()
+    train(uninterrupted, digit_like_images)
+    return uninterrupted.predict(digit_like_images[:8], verbose=0)
+
+
+@pytest.mark.parametrize("step", KILL_STEPS)
+def test_a_writer_killed_at_any_step_leaves_a_checkpoint_that_resumes(killed_writers, uninterrupted_predictions,
+                                                                      digit_like_images, step):
+    path, returncode, errors = killed_writers[step]
+    assert returncode == -signal.SIGKILL, errors
     assert saved_state(path)["epochs_done"] == (2 if step == "renamed" else 1)  # whole, old or new
     # The resumed run ignores (and later overwrites) any half-written temporary file, and ends where an
     # uninterrupted run ends.
-    resumed, uninterrupted = small_model(seed=5), small_model()
+    resumed = small_model(seed=5)
     train(resumed, digit_like_images, checkpoint_path=path, resume=True)
-    train(uninterrupted, digit_like_images)
-    assert saved_state(path)["epochs_done"] == 2 and not list(tmp_path.glob("*.partial*"))
-    probe = digit_like_images[:8]
-    np.testing.assert_allclose(resumed.predict(probe, verbose=0), uninterrupted.predict(probe, verbose=0), atol=1e-5)
+    assert saved_state(path)["epochs_done"] == 2 and not list(path.parent.glob("*.partial*"))
+    np.testing.assert_allclose(resumed.predict(digit_like_images[:8], verbose=0), uninterrupted_predictions,
+                               atol=1e-5)
 
 
 # --------------------------------------------------------------------------
