@@ -49,6 +49,8 @@ import matplotlib.pyplot as plt
 from keras import layers, ops
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
+from skimage import data as skimage_data
+from skimage.color import rgb2gray
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 from skimage.util import random_noise
 
@@ -59,7 +61,8 @@ from validation import (check_bool, check_choice, check_image_pair, check_images
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
            "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
            "mse", "psnr", "ssim", "DEFAULTS", "QUICK_DEFAULTS", "changed_settings", "report_checks",
-           "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "model_stride", "denoise_image",
+           "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "PHOTOS", "load_photo", "patch_sampler",
+           "model_stride", "denoise_image",
            "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -327,6 +330,8 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
 
     ``noise_level`` may also be a range ``(low, high)``, for a *blind* model (a level per image), and
     ``noise_kind`` a tuple of kinds, for a *mixture* (a kind per image; one level, or one per kind).
+    ``clean_images`` may also be a function of the epoch that returns them (the same shape every epoch), such
+    as ``patch_sampler``'s: fresh patches of photographs every epoch.
     ``validation_data`` is ``(noisy, clean)``. ``targets="noisy"`` trains Noise2Noise on a second noisy
     copy, clipped unless ``clip_noisy_targets=False`` (one Gaussian level only). With ``checkpoint_path``
     (a ``.keras`` file), every epoch's model, optimizer and history are saved there in one step;
@@ -335,10 +340,13 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     ``on_epoch_end`` runs once per epoch). Returns a ``History``; the model holds the last epoch's weights.
     """
     check_model(model)
-    clean_images = check_images(clean_images, "clean_images", ranks=(4,)).astype(np.float32)
+    draw_images = clean_images if callable(clean_images) else None  # fresh images every epoch
+    clean_images = check_images(draw_images(0) if draw_images else clean_images, "clean_images",
+                                ranks=(4,)).astype(np.float32)
     check_model_fits(model, clean_images.shape[1:], "model", model_stride(model))
     settings = _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data,
                                   seed, loss, learning_rate, targets, clip_noisy_targets)
+    settings.update(getattr(draw_images, "settings", {}))  # what decides a patch sampler's patches
     if verbose not in (0, 1) or isinstance(verbose, float):
         fail("verbose", described(verbose), "0 or 1")
     if not isinstance(callbacks, (tuple, list)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
@@ -356,6 +364,10 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
             print(f"Loaded {checkpoint_path.name}: it holds {start_epoch} of {epochs} epochs." if start_epoch else
                   f"Training from scratch; each epoch is saved to {checkpoint_path.name}.")
     for epoch in range(start_epoch, epochs):
+        if epoch > 0 and draw_images:
+            clean_images = check_images(draw_images(epoch), f"clean_images({epoch})", ranks=(4,)).astype(np.float32)
+            if clean_images.shape != (settings["images"], *settings["image_shape"]):
+                fail(f"clean_images({epoch})", f"shape {clean_images.shape}", "the shape of epoch 0's images")
         noisy, target_images = _training_pairs(clean_images, noise_kind, noise_level, targets, clip_noisy_targets,
                                                seed, epoch)
         order = np.random.default_rng((seed, epoch, 1)).permutation(len(clean_images))  # a new order every epoch
@@ -557,9 +569,11 @@ DEFAULTS = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "NUM_EPOCHS": 4, "BATC
             "TRAIN_SIZE": 6_000, "VALIDATION_SIZE": 1_000, "TEST_SIZE": 5_000, "EXPERIMENT_TRAIN_SIZE": 3_000,
             "EXPERIMENT_EPOCHS": 2, "ROBUSTNESS_TEST_SIZE": 1_000, "KIND_LEVELS": {"gaussian": 0.5,
             "salt_and_pepper": 0.2, "speckle": 1.0, "poisson": 1.0}, "BLIND_LEVELS": (0.1, 0.7), "TUNING_SIZE": 200,
-            "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "SEED": 42, "REUSE_SAVED_MODELS": False}
+            "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "PHOTO_NOISE_SIGMA": 25 / 255, "PHOTO_PATCH_SIZE": 32,
+            "PHOTO_PATCHES": 9_000, "PHOTO_EPOCHS": 14, "SEED": 42, "REUSE_SAVED_MODELS": False}
 QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 2_500, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
-                  "EXPERIMENT_TRAIN_SIZE": 1_000, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 500, "PROBE_SIZE": 2_000}
+                  "EXPERIMENT_TRAIN_SIZE": 1_000, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 500, "PROBE_SIZE": 2_000,
+                  "PHOTO_PATCHES": 1_000, "PHOTO_EPOCHS": 2}
 AUTOENCODER_DEFAULTS = {"parameters": 128_401, "loss": "binary_crossentropy"}  # as part 1 writes it
 
 
@@ -621,18 +635,21 @@ CLASSICAL_FILTERS = {
 }
 
 
-def classical_denoise(noisy_images, method, strength):
+def classical_denoise(noisy_images, method, strength, *, noise_sigma=None):
     """Denoise a batch with a classical filter, each image alone: float32, same shape, values in [0, 1].
 
     ``"median"`` (scipy; window ``size``, odd), ``"gaussian_blur"`` (scipy; ``sigma`` in pixels),
     ``"nl_means"`` (scikit-image; 5x5 patches searched within 6 pixels; cut-off ``h``),
     ``"total_variation"`` (scikit-image's Chambolle; ``weight``), ``"wavelet"`` (scikit-image's
     BayesShrink, soft thresholds; the noise ``sigma`` it assumes).
+    ``noise_sigma``: the noise's standard deviation, when it is known. Non-local means then subtracts it from
+    its patch distances (scikit-image's ``sigma``), which helps on photographs; the other filters ignore it.
     """
     noisy_images = check_images(noisy_images, "noisy_images")
     spec = CLASSICAL_FILTERS[check_choice(method, "method", tuple(CLASSICAL_FILTERS))]
     name = f"the {method} filter's {spec['parameter']}"
     strength = check_number(strength, name, 0.0, spec["limit"], above_low=True)
+    noise_sigma = 0.0 if noise_sigma is None else check_number(noise_sigma, "noise_sigma", 0.0, 1.0)
     if method == "median" and (strength != int(strength) or int(strength) % 2 == 0):
         fail(name, strength, "an odd integer (3, 5, 7, ...)")
     batch = noisy_images.reshape(noisy_images.shape[:3]).astype(np.float64)
@@ -646,12 +663,13 @@ def classical_denoise(noisy_images, method, strength):
         restored = denoise_wavelet(batch, sigma=strength, method="BayesShrink", mode="soft", rescale_sigma=True,
                                    channel_axis=0)
     else:  # non-local means compares patches across channels: one image at a time
-        restored = np.stack([denoise_nl_means(image, patch_size=5, patch_distance=6, h=strength, fast_mode=True)
+        restored = np.stack([denoise_nl_means(image, patch_size=5, patch_distance=6, h=strength, sigma=noise_sigma,
+                                              fast_mode=True)
                              for image in batch])
     return np.clip(restored, 0.0, 1.0).astype(np.float32).reshape(noisy_images.shape)
 
 
-def tune_classical_filter(method, clean_images, noisy_images, *, grid=None):
+def tune_classical_filter(method, clean_images, noisy_images, *, grid=None, noise_sigma=None):
     """Pick a filter's strength by mean PSNR on validation images (never on the test images you report).
 
     Returns ``(best_strength, scores)``: the best strength, and the mean PSNR of every strength tried.
@@ -660,9 +678,52 @@ def tune_classical_filter(method, clean_images, noisy_images, *, grid=None):
         else grid
     if not isinstance(grid, (tuple, list)) or not grid:
         fail("grid", described(grid), "a non-empty tuple of strengths")
-    scores = {strength: float(np.mean(psnr(clean_images, classical_denoise(noisy_images, method, strength))))
+    scores = {strength: float(np.mean(psnr(clean_images, classical_denoise(noisy_images, method, strength,
+                                                                           noise_sigma=noise_sigma))))
               for strength in grid}
     return max(scores, key=scores.get), scores
+
+
+# ---- Photographs: scikit-image's bundled ones, and fresh patches of them for training ----
+
+PHOTOS = ("astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass", "gravel",
+          "hubble_deep_field", "immunohistochemistry", "microaneurysms", "moon", "page", "retina", "rocket", "text")
+
+
+def load_photo(name):
+    """One of the photographs that ship with scikit-image (no download), as a grey float32 image (H, W) in [0, 1]."""
+    image = getattr(skimage_data, check_choice(name, "name", PHOTOS))()
+    grey = rgb2gray(image[..., :3]) if image.ndim == 3 else image / 255.0
+    return grey.astype(np.float32)
+
+
+def patch_sampler(photos, *, count, size, seed=0):
+    """Fresh training patches for ``train_denoiser``: a function of the epoch that cuts ``count`` square patches of
+    ``size`` pixels at random out of ``photos`` (2-D grey images in [0, 1]; each photo equally likely), from the
+    seed ``(seed, epoch, 3)`` (train_denoiser draws that epoch's noise from ``(seed, epoch)``). It returns float32
+    ``(count, size, size, 1)``."""
+    if not isinstance(photos, (list, tuple)) or not photos:
+        fail("photos", described(photos), "a non-empty list of 2-D grey images", TypeError)
+    photos = [check_images(photo, f"photos[{index}]", ranks=(2,)).astype(np.float32)
+              for index, photo in enumerate(photos)]
+    count, size, seed = check_int(count, "count", minimum=1), check_int(size, "size", minimum=1), check_int(seed, "seed")
+    small = [index for index, photo in enumerate(photos) if min(photo.shape) < size]
+    if small:
+        fail("size", size, f"at most the smallest photo's side (photos {small} are smaller)")
+
+    def draw(epoch):
+        rng = np.random.default_rng((seed, epoch, 3))
+        which = rng.integers(len(photos), size=count)
+        patches = np.empty((count, size, size, 1), dtype=np.float32)
+        for index, photo in enumerate(photos):
+            chosen = np.flatnonzero(which == index)
+            rows, columns = (rng.integers(side - size + 1, size=len(chosen)) for side in photo.shape)
+            patches[chosen, :, :, 0] = np.lib.stride_tricks.sliding_window_view(photo, (size, size))[rows, columns]
+        return patches
+
+    # What decides the patches, for train_denoiser's checkpoints.
+    draw.settings = {"photos": [list(photo.shape) for photo in photos], "patch_seed": seed}
+    return draw
 
 
 # ---- Denoising any grey image with a trained model ----
@@ -804,6 +865,8 @@ def plot_history(history, *, metrics=("loss", "psnr"), learning_rate=None, steps
 
 # ---- Play: an interactive comparison for the classroom ----
 
+DEMO_DPI = 72  # the demo's picture on screen; it is drawn with twice as many pixels
+
 
 def compare_denoisers(models, images, kind, level, index, *, seed=0):
     """One update of the notebook's demo: noise test image ``index`` and denoise it with each of ``models``
@@ -827,18 +890,22 @@ def compare_denoisers(models, images, kind, level, index, *, seed=0):
 
 
 def denoising_demo(models, images, *, seed=0):
-    """Sliders for the noise kind, its level and the test digit (ipywidgets), and the comparison they choose.
+    """A noise picker, a level slider, a box for the test image's index and a "random digit" button (ipywidgets),
+    and the comparison they choose, drawn at twice its size on screen so that it stays sharp on a projector.
 
     The output carries the live widget and a PNG of its first picture: Jupyter, JupyterLab, VS Code and Colab show
-    the widget, and frontends that cannot run widgets (GitHub, nbconvert's HTML) show the picture."""
+    the widget, and frontends that cannot run widgets (GitHub, nbconvert's HTML) show the picture. A line under the
+    picture says what it shows, and what to do when it stops following the controls (the kernel restarted)."""
     import ipywidgets as widgets
     from IPython.display import display
 
     rng = np.random.default_rng(check_int(seed, "seed", 0))
     kind = widgets.Dropdown(options=NOISE_KINDS, value="gaussian", description="noise")
     level = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="level")
-    index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="test digit")
+    index = widgets.BoundedIntText(value=0, min=0, max=len(images) - 1, description="test image",
+                                   layout=widgets.Layout(width="200px"))
     shuffle, picture = widgets.Button(description="random digit"), widgets.Image(format="png")
+    caption = widgets.HTML()
 
     def update(_=None):
         rows = compare_denoisers(models, images, kind.value, level.value, index.value, seed=seed)
@@ -846,21 +913,29 @@ def denoising_demo(models, images, *, seed=0):
         figure = plot_image_rows({"": np.stack([image for image, _ in rows.values()])}, num_images=len(rows),
                                  image_notes=list(rows), row_notes={"": notes}, image_size=1.2)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=72)
+        figure.savefig(buffer, format="png", dpi=2 * DEMO_DPI)
         plt.close(figure)  # drawn for the widget only, never shown by the inline backend
         picture.value = buffer.getvalue()
+        picture.layout.width = f"{round(figure.get_figwidth() * DEMO_DPI)}px"  # half its pixels: sharp
+        caption.value = (f"Showing {kind.value} noise, level {level.value:.2f}, test image {index.value}. "
+                         "If the picture stops following the controls, the kernel has restarted: run the "
+                         "notebook again (<i>Run → Run All Cells</i>).")
 
     update()  # checks the arguments before any widget is shown
     shuffle.on_click(lambda _: setattr(index, "value", int(rng.integers(len(images)))))
     for control in (kind, level, index):
         control.observe(update, names="value")
-    demo = widgets.VBox([widgets.HBox([kind, level]), widgets.HBox([index, shuffle]), picture])
+    demo = widgets.VBox([widgets.HBox([kind, level]), widgets.HBox([index, shuffle]), picture, caption])
     try:  # Colab draws ipywidgets 8 only with its custom widget manager
         from google.colab import output
         output.enable_custom_widget_manager()
     except ImportError:
         pass
+    # Saved with the notebook, this line is what a reader sees first when the demo cannot come back by itself.
+    print("The live demo below needs this notebook's running kernel. Reopened later, it may show nothing or "
+          "'Error displaying widget': run the notebook again (Run → Run All Cells).")
     view = {"version_major": 2, "version_minor": 0, "model_id": demo.model_id}
     display({"application/vnd.jupyter.widget-view+json": view, "image/png": base64.b64encode(picture.value).decode(),
-             "text/plain": "An interactive demo; where widgets cannot run, its first picture."}, raw=True)
+             "text/plain": "An interactive demo; where widgets cannot run, its first picture."}, raw=True,
+            metadata={"image/png": {"width": int(picture.layout.width.removesuffix("px"))}})
     return demo

@@ -104,8 +104,12 @@ def check_images(images, name="images", ranks=(3, 4)):
         array = np.asarray(images)
     except ValueError:  # a ragged nested list
         fail(name, "a ragged sequence", "a rectangular array of images")
-    shape = "(N, H, W, 1)" if ranks == (4,) else "(N, H, W) or (N, H, W, 1)"
-    if array.ndim not in ranks or (array.ndim == 4 and array.shape[-1] != 1) or array.size == 0:
+    if ranks == (2,):  # one image
+        if array.ndim != 2 or array.size == 0:
+            hint = " (convert colour with skimage.color.rgb2gray)" if array.ndim == 3 and array.shape[-1] in (3, 4) else ""
+            fail(name, f"shape {array.shape}", f"one non-empty grey image of shape (H, W){hint}")
+    elif array.ndim not in ranks or (array.ndim == 4 and array.shape[-1] != 1) or array.size == 0:
+        shape = "(N, H, W, 1)" if ranks == (4,) else "(N, H, W) or (N, H, W, 1)"
         hint = " (add a batch axis with image[None] for one image)" if array.ndim == 2 else ""
         fail(name, f"shape {array.shape}", f"a non-empty batch of grey images of shape {shape}{hint}")
     if array.dtype.kind != "f":

@@ -194,8 +194,9 @@ def test_the_part_1_checks_name_a_changed_loss_and_apply_the_full_run_floors():
     assert "the autoencoder's loss is 'mean_squared_error' (default 'binary_crossentropy')" in report
 
 
-def part_2_names(best_filter, networks):
-    """What the part-2 checks read: the noisy input at 9.4 dB, a filter, four networks, the experiments."""
+def part_2_names(best_filter, networks, photo_unet_psnr=26.0):
+    """What the part-2 checks read: the noisy input at 9.4 dB, a filter, four networks, the experiments, and
+    the photo U-Net on noisy test photos at 20.3 dB."""
     import pandas as pd
 
     scores = {name: {"PSNR": np.array([value])} for name, value in networks.items()}
@@ -206,6 +207,7 @@ def part_2_names(best_filter, networks):
             "best_learned_psnr": max(networks.values()), "lead": max(networks.values()) - best_filter,
             "diagonal": {"gaussian": 18.4, "salt_and_pepper": 21.0, "speckle": 22.1, "poisson": 19.3},
             "cross_psnr": cross, "unclipped_psnr": 18.3, "clipped_psnr": 13.1, "clean_target_psnr": 18.4,
+            "noisy_photo_psnr": 20.3, "photo_unet_psnr": photo_unet_psnr, "best_filter_psnr": 31.8,
             "full_data_run": False}
 
 
@@ -217,6 +219,13 @@ def test_the_part_2_checks_fail_when_any_network_falls_to_the_best_filter():
     assert report.startswith("Quality check failed: 2 of ")
     assert "keras.io baseline: lead over the best classical filter (dB): 1.30, expected more than 2.00" in report
     assert "You changed no parameter" in report
+
+
+def test_the_part_2_checks_fail_when_the_photo_unet_no_longer_clearly_beats_the_noisy_photos():
+    networks = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
+    report = printed_by("part-2-checks", **part_2_names(14.2, networks, photo_unet_psnr=22.0), PHOTO_EPOCHS=1)
+    assert report.startswith("Quality check failed: 1 of ")
+    assert "the photo U-Net's gain over the noisy test photos (dB): 1.70, expected more than 3.00" in report
 
 
 @pytest.mark.parametrize("quick", [False, True])
