@@ -1,5 +1,6 @@
 """Tests for the interactive demo: its update (compare_denoisers), called directly, and the widget itself."""
 
+import io
 import math
 import sys
 import time
@@ -8,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import utils
@@ -81,19 +83,28 @@ def test_the_widget_updates_its_picture_and_shows_a_static_figure_where_widgets_
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda bundle, raw=False: shown.append((bundle, raw)))
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda bundle, raw=False, metadata=None: shown.append((bundle, raw, metadata)))
     demo = utils.denoising_demo(denoisers, digits, seed=3)
-    (bundle, raw), = shown
+    (bundle, raw, metadata), = shown
     # One output, two forms: the live widget for Jupyter, JupyterLab, VS Code and Colab, and a PNG for the rest.
     assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == demo.model_id
     assert bundle["image/png"] and "text/plain" in bundle
-    (kind, level), (index, shuffle), picture = demo.children[0].children, demo.children[1].children, demo.children[2]
+    (kind, level), (index, shuffle) = demo.children[0].children, demo.children[1].children
+    picture, caption = demo.children[2:]
     first = bytes(picture.value)  # the widget keeps a memoryview
     assert first.startswith(b"\x89PNG")
+    # Drawn with twice the pixels it is shown with, so it stays sharp; the static PNG is shown at that size too.
+    shown_width = int(picture.layout.width.removesuffix("px"))
+    assert shown_width == metadata["image/png"]["width"]
+    assert abs(Image.open(io.BytesIO(first)).width - 2 * shown_width) <= 1
+    assert "level 0.50, test image 0" in caption.value and "Run All Cells" in caption.value
     start = time.perf_counter()
     level.value = 0.9  # what moving the slider does
     assert time.perf_counter() - start < 1.0  # well under a second, even here
     assert bytes(picture.value) != first and bytes(picture.value).startswith(b"\x89PNG")
+    assert "level 0.90" in caption.value
     kind.value, index.value = "salt_and_pepper", 5
+    assert "salt_and_pepper noise, level 0.90, test image 5" in caption.value
     shuffle.click()  # a random digit
     assert 0 <= index.value < len(digits)
