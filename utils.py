@@ -62,8 +62,7 @@ __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build
            "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
            "mse", "psnr", "ssim", "DEFAULTS", "QUICK_DEFAULTS", "changed_settings", "report_checks",
            "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "PHOTOS", "load_photo", "patch_sampler",
-           "model_stride", "denoise_image",
-           "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
+           "model_stride", "denoise_image", "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")

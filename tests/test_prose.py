@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exercises import HINT_CHECKS, SOLUTION_CHECKS, exercises
+from test_readme import output_text as printed  # what a code cell printed, as README's test reads it
 
 NOTEBOOK_PATH = ROOT / "denoising_autoencoder.ipynb"
 BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
@@ -31,14 +32,6 @@ def notebook():
 
 def source(cell):
     return "".join(cell["source"])
-
-
-def printed(cell):
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append("".join(output.get("text", "")))
-        parts += ["".join(value) for key, value in output.get("data", {}).items() if key.startswith("text/")]
-    return "\n".join(parts)
 
 
 def prose(cell):
