@@ -136,8 +136,34 @@ def test_the_benchmark_scores_the_notebooks_noisy_test_photos():
 
 
 def test_the_benchmark_says_when_bm3d_is_missing():
-    script = "import sys; sys.modules['bm3d'] = None; sys.argv = ['photos.py']; import runpy; " \
+    script = "import sys; sys.modules['bm3d'] = None; sys.argv = ['photos.py', 'bm3d']; import runpy; " \
              "runpy.run_path('benchmarks/photos.py', run_name='__main__')"
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
                             check=False)
     assert result.returncode == 1 and "the bm3d package is not installed" in result.stderr
+
+
+def test_the_photo_sweep_chooses_on_validation_and_reads_the_test_photos_only_at_the_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(photo_benchmark.benchmark, "run_in_fresh_process", lambda function, task: function(task))
+    read = []
+    noisy_test_photos = photo_benchmark.noisy_test_photos
+    monkeypatch.setattr(photo_benchmark, "noisy_test_photos", lambda seed=42: read.append(seed) or noisy_test_photos(seed))
+    trained = []
+    train = photo_benchmark.train_photo_unet
+    monkeypatch.setattr(photo_benchmark, "train_photo_unet", lambda task: trained.append(len(read)) or train(task))
+    recipes = ["32-pixel patches, batch 32, peak 4e-3", "32-pixel patches, batch 32, peak 2e-3"]
+    result = photo_benchmark.main(["sweep", "--recipes", *recipes, "--finalists", "1", "--epochs", "1", "--patches",
+                                   "64", "--filters", "median", "gaussian_blur", "--output-dir", str(tmp_path)])
+    assert trained == [0, 0, 0, 0]  # 2 recipes, then the best again with 2 seeds: none had read a test photo
+    assert read == [42, 43, 44]  # then once per seed of the chosen recipe
+    best = max(result["stage_1"], key=lambda row: row["validation_psnr"])["label"]
+    assert result["finalists"] == [best] == [result["chosen"]]
+    assert all(len(row["curve_psnr"]) == 1 and row["curve_psnr"][-1] == row["validation_psnr"]
+               for row in result["stage_1"])
+    for row in result["test"]:
+        assert set(row["psnr"]) == {"noisy input", "photo U-Net", "median", "gaussian_blur"}
+        assert all(len(values) == 4 for values in row["psnr"].values()) and row["best_filter"] in ("median",
+                                                                                                   "gaussian_blur")
+    assert (tmp_path / "photo_sweep.json").is_file()
+    output = capsys.readouterr().out
+    assert f"Chosen on validation: {best}" in output and "| photo U-Net minus best filter |" in output

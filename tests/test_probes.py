@@ -16,14 +16,17 @@ import utils
 
 
 def test_arguments_default_to_the_budgets_the_readme_quotes():
-    assert probes.parse_arguments(["sweep"]).epochs == [2] and probes.parse_arguments(["sweep"]).train_size == 40_000
-    assert probes.parse_arguments(["budget"]).epochs == [1, 2, 3, 4, 6]
+    sweep = probes.parse_arguments(["sweep"])
+    assert (sweep.epochs, sweep.train_size, sweep.validation_size, sweep.test_size) == ([4], 6_000, 5_000, 10_000)
+    assert probes.parse_arguments(["budget"]).train_size == 40_000
     convergence = probes.parse_arguments(["convergence"])
     assert (convergence.epochs, convergence.train_size) == ([30], 60_000)
-    assert probes.parse_arguments(["seeds"]).seeds == [42, 43, 44]
+    spread = probes.parse_arguments(["spread"])
+    assert (spread.seeds, spread.train_size, spread.test_size) == ([42, 43, 44, 45, 46], 6_000, 5_000)
 
 
-@pytest.mark.parametrize("arguments", [[], ["speed"], ["convergence", "--epochs", "0"], ["seeds", "--test-size", "-1"],
+@pytest.mark.parametrize("arguments", [[], ["speed"], ["convergence", "--epochs", "0"], ["spread", "--test-size", "-1"],
+                                       ["spread", "--seeds", "3", "3"], ["sweep", "--finalists", "0"],
                                        ["convergence", "--epochs", "10", "20"], ["sweep", "--recipes", "fast"]])
 def test_bad_arguments_stop_with_a_message(arguments, capsys):
     with pytest.raises(SystemExit):
@@ -59,24 +62,58 @@ def in_this_process(monkeypatch):
     monkeypatch.setattr(probes.benchmark, "run_in_fresh_process", lambda function, task: function(task))
 
 
-def test_the_sweep_trains_each_model_with_each_recipe(tmp_path, in_this_process, capsys):
+def test_the_sweep_chooses_on_validation_and_scores_the_test_set_only_for_its_choice(tmp_path, in_this_process,
+                                                                                    monkeypatch, capsys):
     recipes = ["constant 2e-3, batch 64", "warm-up 10% + cosine, peak 4e-3, batch 64"]
-    result = probes.main(["sweep", "--recipes", *recipes, "--train-size", "64", "--test-size", "32",
-                          "--output-dir", str(tmp_path)])
-    assert [(row["model"], row["label"]) for row in result["rows"]] == [
+    tested = []
+    score_on_test = probes.score_on_test
+    monkeypatch.setattr(probes, "score_on_test", lambda task: tested.append(task["model_paths"]) or score_on_test(task))
+    result = probes.main(["sweep", "--recipes", *recipes, "--finalists", "1", "--epochs", "1", "--train-size", "64",
+                          "--validation-size", "48", "--test-size", "32", "--output-dir", str(tmp_path)])
+    assert [(row["model"], row["label"]) for row in result["stage_1"]] == [
         (model, recipe) for recipe in recipes for model in ("autoencoder", "U-Net")]
-    assert all(5 < row["psnr"] < 40 and row["training_seconds"] > 0 for row in result["rows"])
+    assert all(5 < row["validation_psnr"] < 40 and "test_psnr" not in row for row in result["stage_1"]
+               if row["label"] != result["chosen"])
+    # The best of stage 1 by mean validation PSNR trains again with two more seeds, and is chosen.
+    means = {label: np.mean([row["validation_psnr"] for row in result["stage_1"] if row["label"] == label])
+             for label in recipes}
+    assert result["finalists"] == [max(recipes, key=means.get)] == [result["chosen"]]
+    assert {(row["label"], row["seed"]) for row in result["stage_2"]} == {
+        (label, seed) for label in result["finalists"] for seed in probes.FINAL_SEEDS}
     # Different schedules give different models: the recipe reached train_denoiser.
-    assert result["rows"][0]["psnr"] != result["rows"][2]["psnr"]
-    assert json.loads((tmp_path / "probe_sweep.json").read_text())["rows"] == result["rows"]
-    assert "| warm-up 10% + cosine, peak 4e-3, batch 64 |" in capsys.readouterr().out
+    assert result["stage_1"][0]["validation_psnr"] != result["stage_1"][2]["validation_psnr"]
+    # The test set was read once, for the chosen recipe's models only (2 models x 3 seeds).
+    assert len(tested) == 1 and len(tested[0]) == 6 and all(probes._slug(result["chosen"]) in path for path in tested[0])
+    assert sum("test_psnr" in row for row in result["stage_1"] + result["stage_2"]) == 6
+    assert json.loads((tmp_path / "probe_sweep.json").read_text())["chosen"] == result["chosen"]
+    output = capsys.readouterr().out
+    assert "| warm-up 10% + cosine, peak 4e-3, batch 64 |" in output and f"Chosen on validation: {result['chosen']}" in output
 
 
-def test_seeds_differ_and_a_repeated_seed_agrees(tmp_path, in_this_process):
-    result = probes.main(["seeds", "--seeds", "1", "2", "1", "--models", "autoencoder", "--epochs", "1",
-                          "--train-size", "64", "--test-size", "32", "--output-dir", str(tmp_path)])
-    first, second, again = (row["psnr"] for row in result["rows"])
-    assert first != second and first == pytest.approx(again, abs=1e-6)
+def test_the_spread_repeats_the_notebooks_run_for_each_seed(tmp_path, in_this_process, capsys):
+    # Each seed's run is reproducible (tests/test_saving.py trains twice with one seed); here, two seeds.
+    result = probes.main(["spread", "--seeds", "1", "2", "--epochs", "1", "--train-size", "64", "--test-size", "32",
+                          "--output-dir", str(tmp_path)])
+    first, second = result["runs"]
+    assert set(first["networks"]) == {"noisy input", "best classical filter", "our autoencoder", "keras.io baseline",
+                                      "U-Net", "residual (DnCNN-style)"}
+    assert set(first["experiments"]) == {"noisy input", *probes.EXPERIMENTS}
+    assert all(len(by_test) == 5 for by_test in first["experiments"].values())
+    assert first["networks"] != second["networks"]
+    mean, sd = result["summary"]["networks"]["U-Net"]
+    values = [run["networks"]["U-Net"] for run in result["runs"]]
+    assert mean == pytest.approx(np.mean(values)) and sd == pytest.approx(np.std(values, ddof=1))
+    assert "| U-Net | " in capsys.readouterr().out
+    # The tables of a finished run can be printed again from its result file, without training.
+    again = probes.main(["spread", "--from-json", str(tmp_path / "probe_spread.json"), "--output-dir", str(tmp_path)])
+    assert again["runs"] == result["runs"] and again["summary"] == result["summary"]
+
+
+def test_the_budget_scores_each_seed_on_validation(tmp_path, in_this_process):
+    result = probes.main(["budget", "--seeds", "1", "2", "--models", "autoencoder", "--epochs", "1",
+                          "--train-size", "64", "--validation-size", "48", "--output-dir", str(tmp_path)])
+    assert [row["seed"] for row in result["rows"]] == [1, 2]
+    assert all(row["validation_images"] == 48 and "test_psnr" not in row for row in result["rows"])
 
 
 def test_convergence_reports_the_test_psnr_after_every_epoch(tmp_path, in_this_process, capsys):
