@@ -1,9 +1,10 @@
 """The notebook's prose is kept in step with its code and its outputs.
 
-* Every figure in its markdown (a number with a decimal point, or a percentage) is printed by the committed
-  outputs, is a setting or example in the code, or, in a cell that cites ``benchmarks/README.md``, stands
-  there: a rerun that changes a result cannot leave a sentence behind unnoticed.
-* The converged U-Net figure that the conclusion quotes is the benchmark's.
+* Every sentence of the notebook's markdown, README's Results section and ``benchmarks/README.md``'s notes on the
+  notebook that compares, ranks or states a direction, and every figure, is covered by a claim of
+  ``tests/claims.py``: a fragment of its text and an assertion on the committed outputs. A figure must come from
+  its claim's source, at the precision printed there.
+* The spreads and the converged U-Net figure that the notebook quotes are the benchmark's.
 * Prose is markdown, not strings formatted by code; code lines fit a projector (ruff, 100 columns).
 * Every exercise has a hint and a worked solution, and a check of what it claims (``tests/exercises.py``).
 """
@@ -18,12 +19,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from claims import (CLAIMS, COMPARATIVE, FIGURE, Run, benchmarks_notes, exercise_texts, notebook_texts, readme_results,
+                    sentences)
 from exercises import HINT_CHECKS, SOLUTION_CHECKS, exercises
-from test_readme import output_text as printed  # what a code cell printed, as README's test reads it
 
 NOTEBOOK_PATH = ROOT / "denoising_autoencoder.ipynb"
 BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
-FIGURE = re.compile(r"(?<![\w.])\d[\d,]*\.\d+%?|(?<![\w.])\d+%")
+# Where claims are made, and whether their figures need a source too: an exercise's figures are its settings, and
+# benchmarks/README.md's are its scripts' output, on the same page.
+WHERE = {"notebook": (notebook_texts, True), "exercise": (exercise_texts, False),
+         "README": (lambda cells: readme_results(), True), "benchmarks": (lambda cells: benchmarks_notes(), False)}
 
 
 def notebook():
@@ -34,46 +39,102 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def prose(cell):
-    """A markdown cell without its code (fenced or inline) and its mathematics."""
-    text = re.sub(r"```.*?```", " ", source(cell), flags=re.DOTALL)
-    text = re.sub(r"`[^`]*`", " ", text)
-    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", text, flags=re.DOTALL)
+def uncovered(cells, claims=CLAIMS):
+    """Each comparative sentence or figure that no registered claim covers, and each claim that covers nothing."""
+    problems, used = [], set()
+    for where, (texts, figures_need_sources) in WHERE.items():
+        mine = [claim for claim in claims if claim.where == where]
+        for place, text in texts(cells):
+            for sentence in sentences(text):
+                covering = [claim for claim in mine if claim.fragment in sentence]
+                used.update(id(claim) for claim in covering)
+                if sentence.rstrip("*_").endswith("?"):  # a question claims nothing
+                    continue
+                if COMPARATIVE.search(sentence) and not covering:
+                    problems.append(f"{place}: an unregistered comparison: {sentence!r}")
+                covered = [figure for claim in covering for figure in FIGURE.findall(claim.fragment)]
+                problems += [f"{place}: the figure {figure} has no registered source: {sentence!r}"
+                             for figure in FIGURE.findall(sentence) if figure not in covered and figures_need_sources]
+    problems += [f"{claim.where}: the registered fragment {claim.fragment!r} is no longer in the text"
+                 for claim in claims if id(claim) not in used]
+    return problems
 
 
-def unsupported_figures(cells):
-    outputs = "\n".join(printed(cell) for cell in cells if cell["cell_type"] == "code")
-    code = "\n".join(source(cell) for cell in cells if cell["cell_type"] == "code")
-    missing = []
-    for index, cell in enumerate(cells):
-        if cell["cell_type"] != "markdown":
-            continue
-        sources = [outputs, code] + ([BENCHMARKS] if "benchmarks/README.md" in source(cell) else [])
-        for figure in FIGURE.findall(prose(cell)):
-            if not any(figure in text for text in sources):
-                missing.append(f"cell {index}: {figure}")
-    return missing
+def failed_checks(run, claims=CLAIMS):
+    """Each claim whose figures its source does not give, or whose check does not hold on the committed run."""
+    problems = []
+    for claim in claims:
+        try:
+            expected = None if claim.figures is None else [str(figure) for figure in claim.figures(run)]
+            if expected is not None and FIGURE.findall(claim.fragment) != expected:
+                problems.append(f"{claim.where}: {claim.fragment!r}: the source gives {expected}")
+            elif not claim.check(run):
+                problems.append(f"{claim.where}: {claim.fragment!r}: the assertion does not hold")
+        except Exception as error:  # a check that cannot run is a failed check too
+            problems.append(f"{claim.where}: {claim.fragment!r}: {type(error).__name__}: {error}")
+    return problems
 
 
-def test_every_figure_in_the_markdown_is_printed_set_or_cited():
+def test_every_comparison_and_figure_in_the_text_is_registered():
     cells = notebook()["cells"]
-    assert len([figure for cell in cells if cell["cell_type"] == "markdown"
-                for figure in FIGURE.findall(prose(cell))]) >= 20
-    missing = unsupported_figures(cells)
-    assert not missing, f"figures in the markdown that no output, setting or benchmark gives: {missing}"
+    found = [sentence for _, text in notebook_texts(cells) for sentence in sentences(text)
+             if COMPARATIVE.search(sentence) and not sentence.rstrip("*_").endswith("?")]
+    assert len(found) >= 30
+    problems = uncovered(cells)
+    assert not problems, "\n".join(problems)
 
 
-def test_the_figure_check_catches_a_figure_that_the_run_does_not_print():
+def test_every_registered_claim_holds_on_the_committed_run():
+    problems = failed_checks(Run())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_guard_catches_an_unregistered_comparison_a_stale_claim_and_a_misquoted_figure():
     cells = notebook()["cells"]
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": ["The U-Net reached 97.13 dB."]})
-    assert unsupported_figures(cells) == [f"cell {len(cells) - 1}: 97.13"]
+    cells.append({"cell_type": "markdown", "metadata": {}, "source": ["The U-Net beats every filter."]})
+    assert uncovered(cells) == [(f"notebook cell {len(cells) - 1}: an unregistered comparison: "
+                                "'The U-Net beats every filter.'")]
+    cells[-1]["source"] = ["It reached 97.13 dB."]
+    assert uncovered(cells) == [(f"notebook cell {len(cells) - 1}: the figure 97.13 has no registered source: "
+                                "'It reached 97.13 dB.'")]
+    from claims import Claim
+
+    planted = Claim("notebook", "It reached 97.13 dB.", lambda run: True, figures=lambda run: ["97.31"])
+    assert uncovered(cells, [*CLAIMS, planted]) == []
+    assert failed_checks(Run(), [planted]) == ["notebook: 'It reached 97.13 dB.': the source gives ['97.31']"]
 
 
-def test_the_converged_unet_figure_is_the_benchmarks():
-    (conclusion,) = [source(cell) for cell in notebook()["cells"] if "conclusion" in cell["metadata"].get("tags", [])]
-    quoted = re.search(r"^CONVERGED_UNET_PSNR = (\d+\.\d+)", conclusion, re.MULTILINE).group(1)
-    measured = re.search(r"every epoch: \*\*(\d+\.\d+) dB\*\* at the end", BENCHMARKS).group(1)
+def _spreads_in_a_table(section, columns=None):
+    """{row: {column: sd}} of the "mean ± sd" cells of the first Markdown table after ``section`` in
+    benchmarks/README.md."""
+    after = BENCHMARKS.split(section, 1)[1].splitlines()
+    first = next(index for index, line in enumerate(after) if line.startswith("|"))
+    lines = []
+    for line in after[first:]:
+        if not line.startswith("|"):
+            break
+        lines.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    header, body = lines[0], lines[2:]  # the second line is the rule
+    return {row[0]: {column: float(cell.split("±")[1]) for column, cell in zip(header[1:], row[1:], strict=True)
+                     if "±" in cell and (columns is None or column in columns)} for row in body}
+
+
+def test_the_spreads_and_the_converged_unet_figure_are_the_benchmarks():
+    run = Run()
+    quoted = re.search(r"^CONVERGED_UNET_PSNR = (\d+\.\d+)", run.code("conclusion"), re.MULTILINE).group(1)
+    measured = re.search(r"epoch: \*\*(\d+\.\d+) dB\*\* at the end", BENCHMARKS).group(1)
     assert quoted == measured
+    namespace = {}
+    exec(run.code("spread").split("\nprint(")[0], namespace)  # the cell's constants, not its examples
+    exec(run.code("blind-comparison").split("\nfixed, blind")[0], namespace)
+    networks = _spreads_in_a_table("### The spread")
+    photos = _spreads_in_a_table("Test photos, scored once", columns=["mean"])
+    measured = {name: spread["test PSNR (dB), mean ± sd"] for name, spread in networks.items()}
+    measured |= {"photo U-Net": photos["photo U-Net"]["mean"], "best photo filter": photos["best tuned filter"]["mean"]}
+    assert namespace["PSNR_SPREAD"] == measured
+    experiments = _spreads_in_a_table("Part 2's experiment models")
+    for test, spreads in namespace["EXPERIMENT_SPREAD"].items():
+        assert spreads == {name: experiments[name][test] for name in spreads}, test
 
 
 def test_prose_is_markdown_not_formatted_strings():
