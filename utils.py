@@ -1,18 +1,17 @@
 """Helpers for the denoising-autoencoder tutorial (``denoising_autoencoder.ipynb``).
 
-By stage: data, noise, models, training and checkpoints, metrics, classical filters, denoising any image,
-and plots. The notebook writes the autoencoder, the U-Net and the training loop out in full; the functions
+By stage: data, noise, models, training and checkpoints, metrics, classical filters, photographs, denoising
+any image, and plots. The interactive demo is in ``demo.py``; the checks of arguments, files and a run's quality
+are in ``validation.py``. The notebook writes the autoencoder, the U-Net and the training loop out in full; the functions
 here do the same for part 2, the tests and the benchmark (a test keeps the two in step).
 
 An image batch is a float array ``(N, H, W, 1)`` with values in [0, 1]; noise, metrics and filters also take
 ``(N, H, W)``. Everything random takes an explicit ``seed``. A bad argument raises ``TypeError`` or
-``ValueError`` with a message that names it (the shared checks are in ``validation.py``).
+``ValueError`` with a message that names it.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import math
 import os
@@ -47,24 +46,25 @@ _start_tensorflow_quietly()
 import keras
 import matplotlib.pyplot as plt
 from keras import layers, ops
-from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 from skimage import data as skimage_data
 from skimage.color import rgb2gray
 from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 from skimage.util import random_noise
 
-from validation import (check_bool, check_choice, check_image_pair, check_images, check_int, check_level, check_model,
+from validation import (AUTOENCODER_DEFAULTS, DEFAULTS, QUICK_DEFAULTS, changed_settings, report_checks,  # noqa: F401
+                        check_bool, check_choice, check_image_pair, check_images, check_int, check_level, check_model,
                         check_model_fits, check_noise_spec, check_number, check_path, check_seed, check_shape,
-                        described, fail)
+                        check_notes, check_verbose_and_callbacks, check_widths, described, fail,
+                        load_grey_image, read_mnist_npz)
 
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
-           "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
+           "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "save_run",
+           "load_run", "load_denoiser",
            "mse", "psnr", "ssim", "compare", "DEFAULTS", "QUICK_DEFAULTS", "changed_settings", "report_checks",
            "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "PHOTOS", "load_photo", "patch_sampler",
-           "model_stride", "denoise_image", "plot_image_rows", "plot_history", "compare_denoisers", "denoising_demo"]
+           "model_stride", "denoise_image", "plot_image_rows", "plot_history"]
 
-MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "speckle", "poisson")
 LOSSES = ("binary_crossentropy", "mean_squared_error", "mean_absolute_error")
 # train_denoiser's recipe, chosen on validation images (benchmarks/README.md, "The training recipe"): batches of 16, and
@@ -112,30 +112,7 @@ def load_mnist(path=None, *, verbose=True):
 
 
 def _read_mnist_npz(path):
-    """Read and check an ``mnist.npz`` file; every problem is a ValueError naming the file."""
-    if not path.is_file():
-        raise ValueError(f"MNIST file {path.name!r} does not exist (looked at {path}); expected an .npz file "
-                         f"with the keys {', '.join(MNIST_KEYS)}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single .npy array, not an .npz archive of several")
-        with archive:
-            found = list(archive.files)
-            arrays = {key: archive[key] for key in MNIST_KEYS if key in found}
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-        raise ValueError(f"MNIST file {path.name!r} is not a readable .npz archive ({error})") from None
-    if len(arrays) < len(MNIST_KEYS):
-        raise ValueError(f"MNIST file {path.name!r} must hold the keys {', '.join(MNIST_KEYS)}; it holds "
-                         f"{', '.join(found) or 'none'}")
-    for split in ("train", "test"):
-        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
-            raise ValueError(f"MNIST file {path.name!r}: x_{split} must be a non-empty uint8 array of shape "
-                             f"(N, 28, 28), got {images.dtype} of shape {images.shape}")
-        if labels.dtype.kind not in "iu" or labels.shape != (len(images),) or labels.min() < 0 or labels.max() > 9:
-            raise ValueError(f"MNIST file {path.name!r}: y_{split} must hold {len(images)} integer labels 0..9, got "
-                             f"{labels.dtype} of shape {labels.shape}")
+    arrays = read_mnist_npz(path)  # checked: every problem is a ValueError naming the file
     return ((_to_float_images(arrays["x_train"]), arrays["y_train"].astype(np.uint8)),
             (_to_float_images(arrays["x_test"]), arrays["y_test"].astype(np.uint8)))
 
@@ -212,25 +189,17 @@ def _noise_at_level(images, kind, level, rng):
 # ---- Models: the notebook's, as functions; returned uncompiled (train_denoiser compiles them) ----
 
 
-def _check_widths(values, name, count=None):
-    if not isinstance(values, (tuple, list)):
-        fail(name, described(values), "a tuple of integers", TypeError)
-    if not values or (count is not None and len(values) != count):
-        fail(name, repr(values), f"a tuple of {count or 'one or more'} integers")
-    return tuple(check_int(value, f"each of {name}", minimum=1) for value in values)
-
-
 def build_autoencoder(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
     """The tutorial's autoencoder, as part 1 of the notebook writes and explains it; ``filters`` are the
     widths at full, half and quarter resolution. It takes images whose sides are multiples of 4."""
     input_shape = check_shape(input_shape, "input_shape", multiple=4)
-    full, half, quarter = _check_widths(filters, "filters", 3)
+    full, half, quarter = check_widths(filters, "filters", 3)
 
     def conv(width, name, strides=1):
         return layers.Conv2D(width, 3, strides=strides, padding="same", activation="relu", name=name)
 
-    noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    x = conv(full, "encoder_full")(noisy_images)
+    noisy_input = keras.Input(shape=input_shape, name="noisy_input")
+    x = conv(full, "encoder_full")(noisy_input)
     x = conv(half, "encoder_down_1", strides=2)(x)
     x = conv(half, "encoder_half")(x)
     x = conv(quarter, "encoder_down_2", strides=2)(x)
@@ -241,22 +210,22 @@ def build_autoencoder(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
     x = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="decoder_up_2")(x)
     x = conv(full, "decoder_full")(x)
     restored_images = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="restored_images")(x)
-    return keras.Model(noisy_images, restored_images, name="denoising_autoencoder")
+    return keras.Model(noisy_input, restored_images, name="denoising_autoencoder")
 
 
 def build_baseline_autoencoder(input_shape=(None, None, 1)):
     """The model of keras.io's autoencoder example, the baseline: Conv(32)-MaxPool-Conv(32)-MaxPool,
     two stride-2 Conv2DTranspose(32) and a sigmoid Conv(1); about 28,000 parameters."""
     input_shape = check_shape(input_shape, "input_shape", multiple=4)
-    noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_1")(noisy_images)
+    noisy_input = keras.Input(shape=input_shape, name="noisy_input")
+    x = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_1")(noisy_input)
     x = layers.MaxPooling2D(2, padding="same", name="encoder_pool_1")(x)
     x = layers.Conv2D(32, 3, activation="relu", padding="same", name="encoder_conv_2")(x)
     x = layers.MaxPooling2D(2, padding="same", name="encoder_pool_2")(x)
     x = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_1")(x)
     x = layers.Conv2DTranspose(32, 3, strides=2, activation="relu", padding="same", name="decoder_up_2")(x)
     restored_images = layers.Conv2D(1, 3, activation="sigmoid", padding="same", name="restored_images")(x)
-    return keras.Model(noisy_images, restored_images, name="keras_io_autoencoder")
+    return keras.Model(noisy_input, restored_images, name="keras_io_autoencoder")
 
 
 def build_unet(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
@@ -264,14 +233,14 @@ def build_unet(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
     down and up path, two convolutions per resolution, and skip connections that concatenate the
     encoder's features to the decoder's at the same resolution."""
     input_shape = check_shape(input_shape, "input_shape", multiple=4)
-    full, half, quarter = _check_widths(filters, "filters", 3)
+    full, half, quarter = check_widths(filters, "filters", 3)
 
     def conv_pair(x, width, name):
         x = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_1")(x)
         return layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_2")(x)
 
-    noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    full_features = conv_pair(noisy_images, full, "encoder_full")
+    noisy_input = keras.Input(shape=input_shape, name="noisy_input")
+    full_features = conv_pair(noisy_input, full, "encoder_full")
     half_features = conv_pair(layers.MaxPooling2D(2, name="down_1")(full_features), half, "encoder_half")
     x = conv_pair(layers.MaxPooling2D(2, name="down_2")(half_features), quarter, "bottleneck")
     x = layers.Conv2DTranspose(half, 2, strides=2, activation="relu", name="up_1")(x)
@@ -279,7 +248,7 @@ def build_unet(input_shape=(None, None, 1), *, filters=(16, 32, 64)):
     x = layers.Conv2DTranspose(full, 2, strides=2, activation="relu", name="up_2")(x)
     x = conv_pair(layers.Concatenate(name="skip_full")([x, full_features]), full, "decoder_full")
     restored_images = layers.Conv2D(1, 1, activation="sigmoid", name="restored_images")(x)
-    return keras.Model(noisy_images, restored_images, name="unet")
+    return keras.Model(noisy_input, restored_images, name="unet")
 
 
 def build_residual_denoiser(input_shape=(None, None, 1), *, width=16, dilations=(1, 2, 4, 2, 1)):
@@ -290,17 +259,17 @@ def build_residual_denoiser(input_shape=(None, None, 1), *, width=16, dilations=
     identity. A ``ReLU(max_value=1)`` clips the output to [0, 1]: no sigmoid, so train it with the MSE.
     """
     input_shape = check_shape(input_shape, "input_shape")
-    width, dilations = check_int(width, "width", minimum=1), _check_widths(dilations, "dilations")
-    noisy_images = keras.Input(shape=input_shape, name="noisy_images")
-    x = noisy_images
+    width, dilations = check_int(width, "width", minimum=1), check_widths(dilations, "dilations")
+    noisy_input = keras.Input(shape=input_shape, name="noisy_input")
+    x = noisy_input
     for index, rate in enumerate(dilations, start=1):
         x = layers.Conv2D(width, 3, padding="same", dilation_rate=rate, activation="relu",
                           name=f"conv_{index}_dilation_{rate}")(x)
     predicted_noise = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="predicted_noise")(x)
-    restored_images = layers.Subtract(name="subtract_noise")([noisy_images, predicted_noise])
+    restored_images = layers.Subtract(name="subtract_noise")([noisy_input, predicted_noise])
     # A ReLU capped at 1 is a clip to [0, 1] as a built-in layer: no Lambda, so the model loads safely.
     restored_images = layers.ReLU(max_value=1.0, name="restored_images")(restored_images)
-    return keras.Model(noisy_images, restored_images, name="residual_denoiser")
+    return keras.Model(noisy_input, restored_images, name="residual_denoiser")
 
 
 # ---- Training and checkpoints ----
@@ -346,22 +315,12 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     settings = _training_settings(model, clean_images, noise_kind, noise_level, epochs, batch_size, validation_data,
                                   seed, loss, learning_rate, targets, clip_noisy_targets)
     settings.update(getattr(draw_images, "settings", {}))  # what decides a patch sampler's patches
-    if verbose not in (0, 1) or isinstance(verbose, float):
-        fail("verbose", described(verbose), "0 or 1")
-    if not isinstance(callbacks, (tuple, list)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
-        fail("callbacks", described(callbacks), "a list of keras.callbacks.Callback", TypeError)
+    check_verbose_and_callbacks(verbose, callbacks)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = learning_rate_schedule(learning_rate, epochs * math.ceil(len(clean_images) / batch_size))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric],
                   steps_per_execution=STEPS_PER_EXECUTION)
-    start_epoch, logs = 0, {}
-    if checkpoint_path is not None:
-        checkpoint_path = check_path(checkpoint_path, "checkpoint_path", suffix=".keras")
-        if check_bool(resume, "resume") and checkpoint_path.exists():
-            start_epoch, logs = _restore_checkpoint(model, checkpoint_path, settings)
-        if verbose:
-            print(f"Loaded {checkpoint_path.name}: it holds {start_epoch} of {epochs} epochs." if start_epoch else
-                  f"Training from scratch; each epoch is saved to {checkpoint_path.name}.")
+    checkpoint_path, start_epoch, logs = _start_or_resume(model, checkpoint_path, resume, settings, verbose)
     for epoch in range(start_epoch, epochs):
         if epoch > 0 and draw_images:
             clean_images = check_images(draw_images(epoch), f"clean_images({epoch})", ranks=(4,)).astype(np.float32)
@@ -370,16 +329,8 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
         noisy, target_images = _training_pairs(clean_images, noise_kind, noise_level, targets, clip_noisy_targets,
                                                seed, epoch)
         order = np.random.default_rng((seed, epoch, 1)).permutation(len(clean_images))  # a new order every epoch
-        start = time.perf_counter()
-        epoch_logs = model.fit(noisy[order], target_images[order], batch_size=batch_size, shuffle=False, verbose=0,
-                               validation_data=validation_data,
-                               callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks]).history
-        seconds = time.perf_counter() - start
-        if not all(math.isfinite(values[-1]) for values in epoch_logs.values()):
-            raise ValueError(f"training diverged in epoch {epoch + 1}: the loss is no longer finite. Build a fresh "
-                             f"model and lower learning_rate (now {settings['learning_rate']})")
-        epoch_logs = {**{name: values[-1] for name, values in epoch_logs.items()},
-                      "epoch_seconds": seconds, "images_per_second": len(clean_images) / seconds}
+        epoch_logs = _fit_epoch(model, noisy[order], target_images[order], batch_size, validation_data, callbacks,
+                                epoch, settings)
         for name, value in epoch_logs.items():
             logs.setdefault(name, []).append(float(value))
         if checkpoint_path is not None:
@@ -387,11 +338,38 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
         if verbose:
             validation = f", validation PSNR {epoch_logs['val_psnr']:.2f} dB" if validation_data is not None else ""
             print(f"epoch {epoch + 1}/{epochs}: loss {epoch_logs['loss']:.4f}{validation} "
-                  f"({seconds:.0f} s, {epoch_logs['images_per_second']:,.0f} images/s)", flush=True)
+                  f"({epoch_logs['epoch_seconds']:.0f} s, {epoch_logs['images_per_second']:,.0f} images/s)", flush=True)
     history = keras.callbacks.History()
     history.set_model(model)
     history.epoch, history.history = list(range(epochs)), logs
     return history
+
+
+def _start_or_resume(model, checkpoint_path, resume, settings, verbose):
+    """(checkpoint path or None, the first epoch to train, the history so far): from a checkpoint if asked to."""
+    if checkpoint_path is None:
+        return None, 0, {}
+    checkpoint_path = check_path(checkpoint_path, "checkpoint_path", suffix=".keras")
+    start_epoch, logs = 0, {}
+    if check_bool(resume, "resume") and checkpoint_path.exists():
+        start_epoch, logs = _restore_checkpoint(model, checkpoint_path, settings)
+    if verbose:
+        print(f"Loaded {checkpoint_path.name}: it holds {start_epoch} of {settings['epochs']} epochs." if start_epoch
+              else f"Training from scratch; each epoch is saved to {checkpoint_path.name}.")
+    return checkpoint_path, start_epoch, logs
+
+
+def _fit_epoch(model, noisy, targets, batch_size, validation_data, callbacks, epoch, settings):
+    """One epoch's ``fit``, in the order given: its last logs, its seconds and images per second."""
+    start = time.perf_counter()
+    logs = model.fit(noisy, targets, batch_size=batch_size, shuffle=False, verbose=0, validation_data=validation_data,
+                     callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks]).history
+    seconds = time.perf_counter() - start
+    if not all(math.isfinite(values[-1]) for values in logs.values()):
+        raise ValueError(f"training diverged in epoch {epoch + 1}: the loss is no longer finite. Build a fresh "
+                         f"model and lower learning_rate (now {settings['learning_rate']})")
+    return {**{name: values[-1] for name, values in logs.items()}, "epoch_seconds": seconds,
+            "images_per_second": len(noisy) / seconds}
 
 
 def learning_rate_schedule(peak, total_steps):
@@ -483,6 +461,32 @@ def _restore_checkpoint(model, path, settings):
     for variable, saved_variable in zip(model.optimizer.variables, saved.optimizer.variables, strict=True):
         variable.assign(saved_variable)
     return epochs_done, {name: values[:epochs_done] for name, values in history.items()}
+
+
+def save_run(model, path, history, namespace):
+    """Save a model that the notebook's own loop trained, with its history and the notebook's settings
+    (``namespace``: its ``globals()``), as one checkpoint file like ``train_denoiser``'s; ``load_run`` reads it."""
+    _save_checkpoint(model, check_path(path, "path", suffix=".keras"),
+                     {"epochs_done": len(history.get("loss", [])), "settings": _run_settings(namespace),
+                      "history": history})
+
+
+def load_run(model, path, namespace):
+    """Load a run saved by ``save_run`` into ``model`` (compiled); return its history. A run saved with other
+    settings is refused, with a message that names the difference."""
+    path = check_path(path, "path", suffix=".keras")
+    epochs_done, history = _restore_checkpoint(model, path, _run_settings(namespace))
+    print(f"Loaded {path.name}: it holds {epochs_done} epochs, trained by an earlier run.")
+    return history
+
+
+def _run_settings(namespace):
+    """What decides the weights of part 1's autoencoder, from the notebook's variables, as JSON holds it."""
+    names = ("NOISE_KIND", "NOISE_LEVEL", "num_epochs", "BATCH_SIZE", "LEARNING_RATE", "SEED")
+    settings = {name: namespace.get(name) for name in names}
+    settings.update(images=len(namespace["train_images"]), parameters=namespace["autoencoder"].count_params(),
+                    loss=str(namespace["autoencoder"].loss), image_shape=[28, 28, 1])
+    return json.loads(json.dumps(settings))
 
 
 def load_denoiser(path, *, image_shape=(28, 28, 1)):
@@ -581,67 +585,6 @@ def compare(name, score, other_name, other_score, *, spread):
         [(name, score), (other_name, other_score)], key=lambda pair: -pair[1])
     return (f"{leader} leads {trailer} by {abs(gap):.2f} dB: {lead_score:.2f} against {trail_score:.2f} dB, beyond "
             f"two standard deviations over seeds ({band:.2f} dB).")
-
-
-# ---- Quality checks: say what got worse, and never stop the notebook ----
-
-# The notebook's parameters in its default run, and where quick mode differs: what "you changed" compares with.
-DEFAULTS = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "NUM_EPOCHS": 4, "BATCH_SIZE": 16, "LEARNING_RATE": 4e-3,
-            "TRAIN_SIZE": 6_000, "VALIDATION_SIZE": 1_000, "TEST_SIZE": 5_000, "EXPERIMENT_TRAIN_SIZE": 3_000,
-            "EXPERIMENT_EPOCHS": 2, "ROBUSTNESS_TEST_SIZE": 1_000, "KIND_LEVELS": {"gaussian": 0.5,
-            "salt_and_pepper": 0.2, "speckle": 1.0, "poisson": 1.0}, "BLIND_LEVELS": (0.1, 0.7), "TUNING_SIZE": 200,
-            "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "PHOTO_NOISE_SIGMA": 25 / 255, "PHOTO_PATCH_SIZE": 24,
-            "PHOTO_PATCHES": 16_000, "PHOTO_BATCH_SIZE": 32, "PHOTO_EPOCHS": 14, "SEED": 42, "REUSE_SAVED_MODELS": False}
-QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 2_000, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
-                  "EXPERIMENT_TRAIN_SIZE": 1_000, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 300, "PROBE_SIZE": 2_000,
-                  "PHOTO_PATCHES": 1_000, "PHOTO_EPOCHS": 2}
-AUTOENCODER_DEFAULTS = {"parameters": 128_401, "loss": "binary_crossentropy"}  # as part 1 writes it
-
-
-def changed_settings(namespace):
-    """What a run changed from the tutorial's own run: the parameters in ``namespace`` (the notebook's ``globals()``)
-    that differ from ``DEFAULTS`` (``QUICK_DEFAULTS`` in quick mode), and the autoencoder's size or loss."""
-    if not isinstance(namespace, dict):
-        fail("namespace", described(namespace), "a dict of the notebook's variables, globals()", TypeError)
-    defaults = QUICK_DEFAULTS if namespace.get("QUICK_MODE") else DEFAULTS
-    changes = [f"{name} = {namespace[name]!r} (default {default!r})" for name, default in defaults.items()
-               if name in namespace and namespace[name] != default]
-    model = namespace.get("autoencoder")
-    if isinstance(model, keras.Model):
-        if model.count_params() != AUTOENCODER_DEFAULTS["parameters"]:
-            changes.append(f"the autoencoder has {model.count_params():,} parameters (default 128,401)")
-        if getattr(model, "loss", None) not in (None, AUTOENCODER_DEFAULTS["loss"]):
-            changes.append(f"the autoencoder's loss is {model.loss!r} (default 'binary_crossentropy')")
-    return changes
-
-
-def report_checks(checks, changed=()):
-    """Print whether this run's models work as well as the tutorial's.
-
-    ``checks``: ``(what, value, low)`` or ``(what, value, low, high)`` tuples, each passed when ``low < value``
-    (and ``value < high``). A failure is printed with what got worse and by how much, and the ``changed`` settings
-    (``changed_settings``); nothing is raised, so "Run all" goes on. The tests compare this cell's output with
-    the tutorial's "All quality checks passed.", so there a failure fails."""
-    if not isinstance(checks, (list, tuple)) or not checks:
-        fail("checks", described(checks), "a non-empty list of (what, value, low[, high]) tuples", TypeError)
-    failed = []
-    for check in checks:
-        if not isinstance(check, tuple) or len(check) not in (3, 4) or not isinstance(check[0], str):
-            fail("each check", described(check), "a tuple (what, value, low) or (what, value, low, high)", TypeError)
-        what, value, low, high = (*check, math.inf)[:4]
-        value = float(value)  # NaN fails every comparison: a broken model fails its checks
-        if not (low < value < high):
-            expected = f"more than {low:.2f}" + ("" if high == math.inf else f" and less than {high:.2f}")
-            by = f"{low - value:.2f} short" if value <= low else f"{value - high:.2f} over" if value >= high else ""
-            failed.append(f"  - {what}: {value:.2f}, expected {expected}" + (f" ({by})" if by else ""))
-    if not failed:
-        print("All quality checks passed.")
-        return
-    print(f"Quality check failed: {len(failed)} of {len(checks)} measurements are worse than a working model gives.")
-    print("\n".join(failed))
-    print("You changed: " + "; ".join(changed) + "." if changed else
-          "You changed no parameter: if you changed no code either, something is broken.")
-    print("The notebook goes on, but from here its text describes the tutorial's run, not this one.")
 
 
 # ---- Classical filters: the baselines a learned model has to beat ----
@@ -762,32 +705,6 @@ def model_stride(model):
     return stride
 
 
-def _load_grey_image(image):
-    """A path to a PNG or JPEG (colour becomes grey), or a 2-D uint8 or float array: float32 in [0, 1]."""
-    if isinstance(image, (str, os.PathLike)):
-        path = check_path(image, "image")
-        if not path.is_file():
-            raise ValueError(f"image file {path.name!r} does not exist (looked at {path})")
-        try:
-            with Image.open(path) as opened:
-                if opened.mode.startswith("I"):  # 16-bit grey: keep its depth (convert("L") would saturate it)
-                    pixels = np.asarray(opened, dtype=np.float64)
-                    if pixels.min() < 0 or pixels.max() > 65535:
-                        raise ValueError(f"values outside 0..65535 in mode {opened.mode}")
-                    return (pixels / 65535.0).astype(np.float32)
-                return np.asarray(opened.convert("L"), dtype=np.float32) / 255.0
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-            raise ValueError(f"image file {path.name!r} is not a readable PNG or JPEG image: {error}") from None
-    if not isinstance(image, np.ndarray):
-        fail("image", described(image), "a path to an image file, or a 2-D NumPy array", TypeError)
-    if image.ndim != 2:
-        hint = " (convert colour with skimage.color.rgb2gray)" if image.ndim == 3 and image.shape[-1] in (3, 4) else ""
-        fail("image", f"shape {image.shape}", f"a 2-D grey image (height, width){hint}")
-    if image.dtype == np.uint8 and image.size:
-        return image.astype(np.float32) / 255.0
-    return check_images(image[None], "image")[0].astype(np.float32)
-
-
 def denoise_image(model, image):
     """Denoise one grey image of any size: float32 array ``(H, W)`` in [0, 1].
 
@@ -796,7 +713,7 @@ def denoise_image(model, image):
     multiple of ``model_stride(model)``, denoised, and cropped back to its size.
     """
     check_model(model)
-    grey = _load_grey_image(image)
+    grey = load_grey_image(image)
     height, width = grey.shape
     stride = model_stride(model)
     padded = np.pad(grey, ((0, -height % stride), (0, -width % stride)), mode="symmetric")
@@ -815,11 +732,6 @@ def denoise_image(model, image):
 # ---- Plots ----
 
 
-def _check_notes(notes, name, count):
-    if notes is not None and (not isinstance(notes, (list, tuple)) or len(notes) < count):
-        fail(name, described(notes), f"a list of at least {count} captions, one per image shown")
-
-
 def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, image_size=1.1):
     """Show rows of images side by side, one row per stage: ``rows`` is ``{row title: images}``, all in the same
     order; ``row_notes`` ``{row title: one caption per image}`` (its PSNR, say); ``image_notes`` captions above
@@ -832,8 +744,8 @@ def plot_image_rows(rows, *, num_images=8, row_notes=None, image_notes=None, ima
     if not isinstance(row_notes, dict):
         fail("row_notes", described(row_notes), "a dict {row title: captions}", TypeError)
     for title, notes in row_notes.items():
-        _check_notes(notes, f"row_notes[{title!r}]", columns)
-    _check_notes(image_notes, "image_notes", columns)
+        check_notes(notes, f"row_notes[{title!r}]", columns)
+    check_notes(image_notes, "image_notes", columns)
     size = check_number(image_size, "image_size", 0.1, 10.0)
     figure, axes = plt.subplots(len(arrays), columns, figsize=(size * columns, size * len(arrays) + 0.3), squeeze=False)
     for row, (title, images) in enumerate(arrays.items()):
@@ -882,81 +794,3 @@ def plot_history(history, *, metrics=("loss", "psnr"), learning_rate=None, steps
         axis.grid(alpha=0.3)
     figure.tight_layout()
     return figure
-
-
-# ---- Play: an interactive comparison for the classroom ----
-
-DEMO_DPI = 72  # the demo's picture on screen; it is drawn with twice as many pixels
-
-
-def compare_denoisers(models, images, kind, level, index, *, seed=0):
-    """One update of the notebook's demo: noise test image ``index`` and denoise it with each of ``models``
-    (``{name: keras.Model, or a function of a batch of images}``). The noise comes from the seed ``(seed, index)``,
-    so a digit keeps its noise pattern while the level changes.
-    Returns ``{"clean": (image, inf), "noisy": (image, PSNR), name: (image, PSNR), ...}``, images 2-D in [0, 1]."""
-    images = check_images(images, "images", ranks=(4,))
-    if not isinstance(models, dict) or not models:
-        fail("models", described(models), "a non-empty dict {name: model}", TypeError)
-    index = check_int(index, "index", 0, len(images) - 1)
-    clean = images[index][None]
-    noisy = add_noise(clean, kind, level, seed=(check_int(seed, "seed", 0), index))
-    rows = {"clean": (clean[0, ..., 0], math.inf), "noisy": (noisy[0, ..., 0], float(psnr(clean, noisy)[0]))}
-    for name, model in models.items():
-        if not callable(model):
-            fail(f"models[{name!r}]", described(model), "a keras.Model or a function of a batch of images", TypeError)
-        restored = model(noisy, training=False) if isinstance(model, keras.Model) else model(noisy)
-        restored = np.clip(keras.ops.convert_to_numpy(restored), 0.0, 1.0).astype(np.float32)
-        rows[name] = (restored[0, ..., 0], float(psnr(clean, restored)[0]))
-    return rows
-
-
-def denoising_demo(models, images, *, seed=0):
-    """A noise picker, a level slider, a box for the test image's index and a "random digit" button (ipywidgets),
-    and the comparison they choose, drawn at twice its size on screen so that it stays sharp on a projector.
-
-    The output carries the live widget and a PNG of its first picture: Jupyter, JupyterLab, VS Code and Colab show
-    the widget, and frontends that cannot run widgets (GitHub, nbconvert's HTML) show the picture. A line under the
-    picture says what it shows, and what to do when it stops following the controls (the kernel restarted)."""
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    rng = np.random.default_rng(check_int(seed, "seed", 0))
-    kind = widgets.Dropdown(options=NOISE_KINDS, value="gaussian", description="noise")
-    level = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="level")
-    index = widgets.BoundedIntText(value=0, min=0, max=len(images) - 1, description="test image",
-                                   layout=widgets.Layout(width="200px"))
-    shuffle, picture = widgets.Button(description="random digit"), widgets.Image(format="png")
-    caption = widgets.HTML()
-
-    def update(_=None):
-        rows = compare_denoisers(models, images, kind.value, level.value, index.value, seed=seed)
-        notes = ["" if value == math.inf else f"{value:.1f} dB" for _, value in rows.values()]
-        figure = plot_image_rows({"": np.stack([image for image, _ in rows.values()])}, num_images=len(rows),
-                                 image_notes=list(rows), row_notes={"": notes}, image_size=1.2)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=2 * DEMO_DPI)
-        plt.close(figure)  # drawn for the widget only, never shown by the inline backend
-        picture.value = buffer.getvalue()
-        picture.layout.width = f"{round(figure.get_figwidth() * DEMO_DPI)}px"  # half its pixels: sharp
-        caption.value = (f"Showing {kind.value} noise, level {level.value:.2f}, test image {index.value}. "
-                         "If the picture stops following the controls, the kernel has restarted: run the "
-                         "notebook again (<i>Run → Run All Cells</i>).")
-
-    update()  # checks the arguments before any widget is shown
-    shuffle.on_click(lambda _: setattr(index, "value", int(rng.integers(len(images)))))
-    for control in (kind, level, index):
-        control.observe(update, names="value")
-    demo = widgets.VBox([widgets.HBox([kind, level]), widgets.HBox([index, shuffle]), picture, caption])
-    try:  # Colab draws ipywidgets 8 only with its custom widget manager
-        from google.colab import output
-        output.enable_custom_widget_manager()
-    except ImportError:
-        pass
-    # Saved with the notebook, this line is what a reader sees first when the demo cannot come back by itself.
-    print("The live demo below needs this notebook's running kernel. Reopened later, it may show nothing or "
-          "'Error displaying widget': run the notebook again (Run → Run All Cells).")
-    view = {"version_major": 2, "version_minor": 0, "model_id": demo.model_id}
-    display({"application/vnd.jupyter.widget-view+json": view, "image/png": base64.b64encode(picture.value).decode(),
-             "text/plain": "An interactive demo; where widgets cannot run, its first picture."}, raw=True,
-            metadata={"image/png": {"width": int(picture.layout.width.removesuffix("px"))}})
-    return demo

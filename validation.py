@@ -1,5 +1,6 @@
 """Argument checks shared by ``utils.py``: what a wrong argument gets is a clear error, not a crash deep inside
-NumPy, Keras or pathlib, nor a silently wrong result.
+NumPy, Keras or pathlib, nor a silently wrong result. And the notebook's quality checks, at the end: what a
+run got worse than the tutorial's, and which settings it changed (``utils`` offers them too).
 
 A wrong type raises ``TypeError``; a wrong value, shape, dtype, range or path raises ``ValueError``. Each
 message names the argument, what it got and what it expects: ``level must be a finite number >= 0 and <= 100,
@@ -8,10 +9,13 @@ got float nan``. Each check returns the value it checked, converted where that h
 
 import math
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 MAX_NOISE_LEVEL = 100.0  # far beyond pure noise already; keeps float32 arithmetic finite
 MIN_POISSON_LEVEL = 1e-4  # 1 / level**2 = 10**8 photons per white pixel
 
@@ -191,3 +195,138 @@ def check_model_fits(model, image_shape, what, stride):
                          f"shape {tuple(image_shape)}")
     if output_shape[1:] != input_shape[1:]:
         raise ValueError(f"{what} must return images of its input shape {input_shape[1:]}, got {output_shape[1:]}")
+
+
+def load_grey_image(image):
+    """A path to a PNG or JPEG (colour becomes grey), or a 2-D uint8 or float array: float32 in [0, 1]."""
+    if isinstance(image, (str, os.PathLike)):
+        path = check_path(image, "image")
+        if not path.is_file():
+            raise ValueError(f"image file {path.name!r} does not exist (looked at {path})")
+        try:
+            with Image.open(path) as opened:
+                if opened.mode.startswith("I"):  # 16-bit grey: keep its depth (convert("L") would saturate it)
+                    pixels = np.asarray(opened, dtype=np.float64)
+                    if pixels.min() < 0 or pixels.max() > 65535:
+                        raise ValueError(f"values outside 0..65535 in mode {opened.mode}")
+                    return (pixels / 65535.0).astype(np.float32)
+                return np.asarray(opened.convert("L"), dtype=np.float32) / 255.0
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise ValueError(f"image file {path.name!r} is not a readable PNG or JPEG image: {error}") from None
+    if not isinstance(image, np.ndarray):
+        fail("image", described(image), "a path to an image file, or a 2-D NumPy array", TypeError)
+    if image.ndim != 2:
+        hint = " (convert colour with skimage.color.rgb2gray)" if image.ndim == 3 and image.shape[-1] in (3, 4) else ""
+        fail("image", f"shape {image.shape}", f"a 2-D grey image (height, width){hint}")
+    if image.dtype == np.uint8 and image.size:
+        return image.astype(np.float32) / 255.0
+    return check_images(image[None], "image")[0].astype(np.float32)
+
+
+def read_mnist_npz(path):
+    """Read and check an ``mnist.npz`` file: its arrays by key; every problem is a ValueError naming the file."""
+    if not path.is_file():
+        raise ValueError(f"MNIST file {path.name!r} does not exist (looked at {path}); expected an .npz file "
+                         f"with the keys {', '.join(MNIST_KEYS)}")
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not an .npz archive of several")
+        with archive:
+            found = list(archive.files)
+            arrays = {key: archive[key] for key in MNIST_KEYS if key in found}
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise ValueError(f"MNIST file {path.name!r} is not a readable .npz archive ({error})") from None
+    if len(arrays) < len(MNIST_KEYS):
+        raise ValueError(f"MNIST file {path.name!r} must hold the keys {', '.join(MNIST_KEYS)}; it holds "
+                         f"{', '.join(found) or 'none'}")
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+            raise ValueError(f"MNIST file {path.name!r}: x_{split} must be a non-empty uint8 array of shape "
+                             f"(N, 28, 28), got {images.dtype} of shape {images.shape}")
+        if labels.dtype.kind not in "iu" or labels.shape != (len(images),) or labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"MNIST file {path.name!r}: y_{split} must hold {len(images)} integer labels 0..9, got "
+                             f"{labels.dtype} of shape {labels.shape}")
+    return arrays
+
+
+def check_widths(values, name, count=None):
+    if not isinstance(values, (tuple, list)):
+        fail(name, described(values), "a tuple of integers", TypeError)
+    if not values or (count is not None and len(values) != count):
+        fail(name, repr(values), f"a tuple of {count or 'one or more'} integers")
+    return tuple(check_int(value, f"each of {name}", minimum=1) for value in values)
+
+
+def check_notes(notes, name, count):
+    if notes is not None and (not isinstance(notes, (list, tuple)) or len(notes) < count):
+        fail(name, described(notes), f"a list of at least {count} captions, one per image shown")
+
+
+def check_verbose_and_callbacks(verbose, callbacks):
+    if verbose not in (0, 1) or isinstance(verbose, float):
+        fail("verbose", described(verbose), "0 or 1")
+    if not isinstance(callbacks, (tuple, list)) or not all(hasattr(c, "on_epoch_end") and hasattr(c, "set_model") for c in callbacks):
+        fail("callbacks", described(callbacks), "a list of keras.callbacks.Callback", TypeError)
+
+
+# ---- Quality checks: say what got worse, and never stop the notebook ----
+
+# The notebook's parameters in its default run, and where quick mode differs: what "you changed" compares with.
+DEFAULTS = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "NUM_EPOCHS": 4, "BATCH_SIZE": 16, "LEARNING_RATE": 4e-3,
+            "TRAIN_SIZE": 6_000, "VALIDATION_SIZE": 1_000, "TEST_SIZE": 5_000, "EXPERIMENT_TRAIN_SIZE": 3_000,
+            "EXPERIMENT_EPOCHS": 2, "ROBUSTNESS_TEST_SIZE": 1_000, "KIND_LEVELS": {"gaussian": 0.5,
+            "salt_and_pepper": 0.2, "speckle": 1.0, "poisson": 1.0}, "BLIND_LEVELS": (0.1, 0.7), "TUNING_SIZE": 200,
+            "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "PHOTO_NOISE_SIGMA": 25 / 255, "PHOTO_PATCH_SIZE": 24,
+            "PHOTO_PATCHES": 16_000, "PHOTO_BATCH_SIZE": 32, "PHOTO_EPOCHS": 14, "SEED": 42, "REUSE_SAVED_MODELS": False}
+QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 2_000, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
+                  "EXPERIMENT_TRAIN_SIZE": 1_000, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 300, "PROBE_SIZE": 2_000,
+                  "PHOTO_PATCHES": 1_000, "PHOTO_EPOCHS": 2}
+AUTOENCODER_DEFAULTS = {"parameters": 128_401, "loss": "binary_crossentropy"}  # as part 1 writes it
+
+
+def changed_settings(namespace):
+    """What a run changed from the tutorial's own run: the parameters in ``namespace`` (the notebook's ``globals()``)
+    that differ from ``DEFAULTS`` (``QUICK_DEFAULTS`` in quick mode), and the autoencoder's size or loss."""
+    if not isinstance(namespace, dict):
+        fail("namespace", described(namespace), "a dict of the notebook's variables, globals()", TypeError)
+    defaults = QUICK_DEFAULTS if namespace.get("QUICK_MODE") else DEFAULTS
+    changes = [f"{name} = {namespace[name]!r} (default {default!r})" for name, default in defaults.items()
+               if name in namespace and namespace[name] != default]
+    model = namespace.get("autoencoder")
+    if hasattr(model, "count_params"):  # a Keras model
+        if model.count_params() != AUTOENCODER_DEFAULTS["parameters"]:
+            changes.append(f"the autoencoder has {model.count_params():,} parameters (default 128,401)")
+        if getattr(model, "loss", None) not in (None, AUTOENCODER_DEFAULTS["loss"]):
+            changes.append(f"the autoencoder's loss is {model.loss!r} (default 'binary_crossentropy')")
+    return changes
+
+
+def report_checks(checks, changed=()):
+    """Print whether this run's models work as well as the tutorial's.
+
+    ``checks``: ``(what, value, low)`` or ``(what, value, low, high)`` tuples, each passed when ``low < value``
+    (and ``value < high``). A failure is printed with what got worse and by how much, and the ``changed`` settings
+    (``changed_settings``); nothing is raised, so "Run all" goes on. The tests compare this cell's output with
+    the tutorial's "All quality checks passed.", so there a failure fails."""
+    if not isinstance(checks, (list, tuple)) or not checks:
+        fail("checks", described(checks), "a non-empty list of (what, value, low[, high]) tuples", TypeError)
+    failed = []
+    for check in checks:
+        if not isinstance(check, tuple) or len(check) not in (3, 4) or not isinstance(check[0], str):
+            fail("each check", described(check), "a tuple (what, value, low) or (what, value, low, high)", TypeError)
+        what, value, low, high = (*check, math.inf)[:4]
+        value = float(value)  # NaN fails every comparison: a broken model fails its checks
+        if not (low < value < high):
+            expected = f"more than {low:.2f}" + ("" if high == math.inf else f" and less than {high:.2f}")
+            by = f"{low - value:.2f} short" if value <= low else f"{value - high:.2f} over" if value >= high else ""
+            failed.append(f"  - {what}: {value:.2f}, expected {expected}" + (f" ({by})" if by else ""))
+    if not failed:
+        print("All quality checks passed.")
+        return
+    print(f"Quality check failed: {len(failed)} of {len(checks)} measurements are worse than a working model gives.")
+    print("\n".join(failed))
+    print("You changed: " + "; ".join(changed) + "." if changed else
+          "You changed no parameter: if you changed no code either, something is broken.")
+    print("The notebook goes on, but from here its text describes the tutorial's run, not this one.")

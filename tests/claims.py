@@ -79,7 +79,8 @@ class Run:
     """The committed notebook's outputs, read by the cells' tags."""
 
     def __init__(self, path=ROOT / "denoising_autoencoder.ipynb"):
-        self.cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+        self.cells, self.metadata = notebook["cells"], notebook["metadata"]
         self.benchmarks = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
 
     def cell(self, tag):
@@ -153,9 +154,9 @@ def sentences(text):
 
 
 def notebook_texts(cells):
-    """(place, text) of the notebook's markdown: the exercises are covered by tests/exercises.py."""
+    """(place, text) of the notebook's markdown, but for the exercises and their solutions (``exercise_texts``)."""
     return [(f"notebook cell {index}", "".join(cell["source"])) for index, cell in enumerate(cells)
-            if cell["cell_type"] == "markdown" and "exercise" not in cell.get("metadata", {}).get("tags", [])]
+            if cell["cell_type"] == "markdown" and not {"exercise", "solution"} & set(cell.get("metadata", {}).get("tags", []))]
 
 
 def readme_results():
@@ -253,6 +254,8 @@ def _mnist_background_share():
 
 
 CLAIMS += [
+    Claim("notebook", "reopen it in under two minutes",
+          lambda r: r.metadata["teaching"]["prepared_run_minutes"] < 2),
     # ---- Part 1
     Claim("notebook", "starts TensorFlow, with its faster oneDNN kernels switched on",
           lambda r: float(r.bench(r"the U-Net trained ([\d.]+) times faster with it")) > 1.5),
@@ -452,7 +455,7 @@ def _networks_lead_the_filter(verdicts, by):
 
 def exercise_texts(cells):
     return [(f"notebook cell {index}", "".join(cell["source"])) for index, cell in enumerate(cells)
-            if cell["cell_type"] == "markdown" and "exercise" in cell.get("metadata", {}).get("tags", [])]
+            if cell["cell_type"] == "markdown" and {"exercise", "solution"} & set(cell.get("metadata", {}).get("tags", []))]
 
 
 def _asserted(number, *snippets):

@@ -2,7 +2,8 @@
 
 It copies the notebook and its helpers to a temporary folder, starts JupyterLab there (127.0.0.1 only,
 with a token), runs all cells in quick mode through the menu, as a learner would, and checks what is on
-screen: no cell shows an error, the demo renders, and its controls redraw the picture. Then it restarts
+screen: no cell shows an error, the demo renders, its controls redraw the picture, and a digit drawn on its
+pad with the mouse appears noisy and denoised, and the denoised one follows the strokes. Then it restarts
 the kernel, and reopens the saved notebook with a new one, as a teacher would the next day.
 
 It needs Chromium from the system (Debian's ``chromium`` package: nothing is downloaded at run time)
@@ -11,6 +12,7 @@ the screenshots it takes; ``DEMO_GIF=assets/demo.gif`` also writes README's anim
 of it on screen as the noise level rises.
 """
 
+import math
 import os
 import re
 import secrets
@@ -47,7 +49,7 @@ def free_port():
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 in a folder holding a copy of the tutorial; stopped afterwards."""
     folder = tmp_path_factory.mktemp("lab")
-    for name in ("denoising_autoencoder.ipynb", "utils.py", "validation.py"):
+    for name in ("denoising_autoencoder.ipynb", "utils.py", "validation.py", "demo.py"):
         shutil.copy(ROOT / name, folder / name)
     settings = folder / ".settings"
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
@@ -196,6 +198,63 @@ def test_run_all_shows_no_error_and_a_working_demo(page, lab):
         write_demo_gif(page, slider, Path(os.environ["DEMO_GIF"]))
 
 
+ONE = [(0.5, 0.15), (0.5, 0.85)]  # stroke points, as fractions of the pad's width and height
+ZERO = [(0.5 + 0.25 * math.sin(2 * math.pi * step / 24), 0.5 - 0.35 * math.cos(2 * math.pi * step / 24))
+        for step in range(25)]
+
+
+def draw(page, points):
+    """One stroke of the mouse through ``points`` on the demo's pad."""
+    pad = demo(page).locator("canvas.drawing-pad")
+    pad.scroll_into_view_if_needed()  # the mouse works in the window's coordinates
+    box = pad.bounding_box()
+    path = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*path[0])
+    page.mouse.down()
+    for point in path[1:]:
+        page.mouse.move(*point)
+    page.mouse.up()
+
+
+def panels(page):
+    """The demo's picture on screen, cut into its panels (clean, noisy, then one per denoiser): grey arrays."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    image = np.asarray(Image.open(io.BytesIO(picture(page).screenshot())).convert("L"), dtype=float)
+    count = 7  # clean, noisy, and the notebook's five denoisers
+    height, width = image.shape
+    band = image[height // 5:4 * height // 5]  # the digits, without the titles above and the captions below
+    return [band[:, index * width // count:(index + 1) * width // count] for index in range(count)]
+
+
+def correlation(first, second):
+    import numpy as np
+
+    return float(np.corrcoef(first.ravel(), second.ravel())[0, 1])
+
+
+def test_a_drawn_digit_is_shown_noisy_and_denoised_and_the_denoised_one_follows_the_strokes(page, lab):
+    caption = demo(page).locator(".widget-html").first  # the line under the picture
+    assert redraws(page, lambda: draw(page, ONE)), "drawing a 1 on the pad did not change the picture"
+    assert "your drawing" in caption.inner_text(), caption.inner_text()
+    screenshot(page, "2b-drawn-one")
+    one = panels(page)
+    demo(page).locator("button", has_text="clear the pad").click()
+    assert redraws(page, lambda: draw(page, ZERO)), "drawing a 0 on the pad did not change the picture"
+    screenshot(page, "2c-drawn-zero")
+    zero = panels(page)
+    clean, noisy, autoencoder = 0, 1, 3  # the panels: clean, noisy, keras.io, autoencoder, ...
+    assert correlation(one[clean], zero[clean]) < 0.9, "the two drawings look alike"
+    assert correlation(one[noisy], one[clean]) < correlation(one[autoencoder], one[clean]), "the 1 was not denoised"
+    # The autoencoder's output follows the strokes: it resembles the digit drawn, not the other one.
+    assert correlation(one[autoencoder], one[clean]) > correlation(one[autoencoder], zero[clean])
+    assert correlation(zero[autoencoder], zero[clean]) > correlation(zero[autoencoder], one[clean])
+    demo(page).locator("button", has_text="clear the pad").click()
+
+
 def write_demo_gif(page, slider, path):
     """Frames of the demo on screen as the level goes from 0.1 to 0.9 and back, as an animated GIF."""
     import io
@@ -225,7 +284,7 @@ def test_after_a_restart_the_demo_says_how_to_bring_it_back(page, lab):
     screenshot(page, "3-demo-after-restart")
     # The caption still names the level of the picture, not the slider's, and says what to do.
     level = slider.locator(".widget-readout").inner_text()
-    caption = demo(page).locator(".widget-html").inner_text()
+    caption = demo(page).locator(".widget-html").first.inner_text()
     assert f"level {level}," not in caption and "Run All Cells" in caption, (level, caption)
 
 
@@ -238,7 +297,7 @@ def test_a_saved_copy_reopens_with_a_picture_not_a_bare_error(page, lab):
         page.locator(".jp-Dialog-button.jp-mod-accept").click()
         time.sleep(2)
     open_notebook(page, lab)  # a new page load: a new kernel, the saved outputs
-    cell = page.locator(".jp-CodeCell").filter(has_text="utils.denoising_demo(").first
+    cell = page.locator(".jp-CodeCell").filter(has_text="demo.denoising_demo(").first
     cell.evaluate("cell => cell.scrollIntoView()")
     time.sleep(3)
     screenshot(page, "4-reopened")

@@ -375,23 +375,23 @@ def test_denoise_image_reads_png_and_jpeg_and_converts_colour_to_grey(unet, tmp_
     pixels = np.random.default_rng(2).integers(0, 256, (30, 33, 3), dtype=np.uint8)
     for name in ("colour.png", "colour.jpg"):
         Image.fromarray(pixels).save(tmp_path / name)
-        grey = utils._load_grey_image(tmp_path / name)
+        grey = utils.load_grey_image(tmp_path / name)
         assert grey.shape == (30, 33) and grey.dtype == np.float32 and 0 <= grey.min() and grey.max() <= 1
         assert utils.denoise_image(unet, str(tmp_path / name)).shape == (30, 33)
     expected = np.asarray(Image.fromarray(pixels).convert("L"), dtype=np.float32) / 255
-    np.testing.assert_allclose(utils._load_grey_image(tmp_path / "colour.png"), expected)
+    np.testing.assert_allclose(utils.load_grey_image(tmp_path / "colour.png"), expected)
 
 
 def test_a_16_bit_png_keeps_its_grey_levels(tmp_path):
     # convert("L") used to saturate 16-bit images: a mid-grey 16-bit PNG came out almost all white.
     pixels = np.array([[0, 16384], [32768, 65535]], dtype=np.uint16)
     Image.fromarray(pixels).save(tmp_path / "deep.png")
-    np.testing.assert_allclose(utils._load_grey_image(tmp_path / "deep.png"), pixels / 65535, atol=1e-6)
+    np.testing.assert_allclose(utils.load_grey_image(tmp_path / "deep.png"), pixels / 65535, atol=1e-6)
 
 
 def test_load_grey_image_scales_uint8():
     image = np.array([[0, 255], [51, 102]], dtype=np.uint8)
-    np.testing.assert_allclose(utils._load_grey_image(image), [[0, 1], [0.2, 0.4]], atol=1e-7)
+    np.testing.assert_allclose(utils.load_grey_image(image), [[0, 1], [0.2, 0.4]], atol=1e-7)
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def cell(tag):
 def run_cells(*tags, **names):
     """Run the tagged cells, in order, in a namespace that holds the notebook's imports and ``names``."""
     namespace = {"keras": keras, "layers": layers, "np": np, "plt": plt, "time": time, "utils": utils, "SEED": 42,
-                 **names}
+                 "Path": Path, "REUSE_SAVED_MODELS": False, **names}
     with contextlib.redirect_stdout(io.StringIO()):
         for tag in tags:
             exec(compile(cell(tag), f"<cell {tag}>", "exec"), namespace)  # the notebook's own code
@@ -66,7 +66,8 @@ def test_the_notebooks_models_are_the_models_of_utils(tag, name, builder):
         np.testing.assert_array_equal(mine, theirs)
 
 
-def test_the_notebooks_training_loop_trains_what_train_denoiser_trains():
+def test_the_notebooks_training_loop_trains_what_train_denoiser_trains(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the cell saves its run under models/
     rng = np.random.default_rng(0)
     train_images = (rng.random((96, 28, 28, 1)) > 0.8).astype(np.float32)
     validation_images = (rng.random((16, 28, 28, 1)) > 0.8).astype(np.float32)
@@ -141,7 +142,8 @@ def test_the_reload_check_runs_and_catches_a_model_that_changed_on_disk(tmp_path
     monkeypatch.chdir(tmp_path)  # the cell saves into models/ under the working folder
     keras.utils.set_random_seed(0)
     model = utils.build_autoencoder(filters=(4, 4, 4))
-    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5,
+    (tmp_path / "models").mkdir()  # the training cell made it, saving its run
+    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "model_folder": tmp_path / "models",
              "train_images": np.zeros((3, 28, 28, 1)),
              "noisy_validation_images": np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)}
     assert run_cells("reload-check", **names)["identical"]  # it always runs, whichever epoch was the best
@@ -217,7 +219,7 @@ def test_the_part_2_checks_fail_when_any_network_falls_to_the_best_filter():
     # The best network alone beating the filter used to be enough; now each one must.
     report = printed_by("part-2-checks", **part_2_names(18.5, networks))
     assert report.startswith("Quality check failed: 2 of ")
-    assert "keras.io baseline: lead over the best classical filter (dB): 1.30, expected more than 2.00" in report
+    assert "keras.io baseline: lead over the best filter (dB): 1.30, expected more than 2.00" in report
     assert "You changed no parameter" in report
 
 
@@ -238,3 +240,25 @@ def test_the_defaults_that_changes_are_measured_from_are_the_parameters_cell(mon
     parameters = {name: value for name, value in namespace.items() if name.isupper() and name != "QUICK_MODE"}
     assert parameters == (utils.QUICK_DEFAULTS if quick else utils.DEFAULTS)
     assert utils.changed_settings(namespace) == []
+
+
+def test_a_prepared_class_reuses_the_saved_run_and_refuses_one_with_other_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    settings = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "BATCH_SIZE": 32, "LEARNING_RATE": 4e-3, "num_epochs": 2,
+                "train_images": (rng.random((64, 28, 28, 1)) > 0.8).astype(np.float32),
+                "validation_images": (rng.random((16, 28, 28, 1)) > 0.8).astype(np.float32)}
+    first = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings)
+    def no_training(*arguments, **keywords):
+        raise AssertionError("a prepared class should load the saved run, not train")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.Model, "fit", no_training)
+        again = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings,
+                          REUSE_SAVED_MODELS=True)
+    assert again["history"] == first["history"]
+    for mine, saved in zip(again["autoencoder"].get_weights(), first["autoencoder"].get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, saved)
+    with pytest.raises(ValueError, match="trained with other settings: num_epochs was 2, now 3"):
+        run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training",
+                  **{**settings, "num_epochs": 3}, REUSE_SAVED_MODELS=True)

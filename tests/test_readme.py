@@ -64,7 +64,7 @@ def test_the_networks_sizes_and_seconds_per_epoch_are_the_notebooks():
     printed = output_of("model-table")
     # The first block of the printed table: name, parameters, seconds per epoch, training images/s.
     seconds_by_parameters = {parameters: seconds for parameters, seconds in
-                             re.findall(r"^.+?\s+(\d+)\s+([\d.]+)\s+[\d.]+\s*\\?$", printed, re.MULTILINE)}
+                             re.findall(r"^.+?\s+(\d+)\s+([\d.]+)\s+[\d.]+(?:\s|$)", printed, re.MULTILINE)}
     networks = [row for row in readme_table() if row["parameters"]]
     assert len(networks) == len(seconds_by_parameters) == 4
     for row in networks:
