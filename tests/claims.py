@@ -477,7 +477,7 @@ CLAIMS += [
           _asserted(1, "assert (gains > 0).all()", "assert gains.idxmax() == 0.5")),
     Claim("exercise", "Twice the epochs give a higher validation PSNR, for about twice the time; each further epoch "
                       "adds less than the one before",
-          _asserted(2, "scores_by_epochs.iloc[1] > scores_by_epochs.iloc[0]", "assert 1.3 < time_ratio < 3.5",
+          _asserted(2, "scores_by_epochs.iloc[1] > scores_by_epochs.iloc[0]", "assert 1.1 < time_ratio < 3.5",
                     "assert (np.diff(epoch_gains) < 0).all()")),
     Claim("exercise", "Each epoch is quicker, though not four times quicker, and the PSNR is clearly lower",
           _asserted(3, 'exercise_3.iloc[0]["seconds per epoch"] / 4 < larger["seconds per epoch"]',
