@@ -8,7 +8,9 @@ timestamps of its last run, and each exercise's solution time, measured when the
 
 ``--run`` is how the committed notebook is made: it executes every cell in a fresh kernel (as ``jupyter nbconvert
 --execute --inplace`` does), then runs each exercise's hint and worked solution in the same kernel, and stores the
-solution's seconds in the metadata of its cell. Set ``MNIST_PATH`` first, for the full data set. ``--prepared``
+solution's seconds in the metadata of its cell, with the checks of what its text says about time
+(``TIMING_CHECKS`` in tests/exercises.py) and what they printed. Set ``MNIST_PATH`` first, for the full data set.
+``--prepared``
 then runs a copy with ``REUSE_SAVED_MODELS = True``, as a teacher's class does, and stores the minutes that its
 last cell prints (the notebook's own clock) in the notebook's metadata, beside the full run's.
 """
@@ -141,14 +143,16 @@ def with_tables(guide, notebook):
 
 
 def run_extra(client, notebook, code):
-    """Run ``code`` in the notebook's kernel as a cell appended for the time it runs; its seconds."""
+    """Run ``code`` in the notebook's kernel as a cell appended for the time it runs; its seconds and what it
+    printed."""
     notebook.cells.append(nbformat.v4.new_code_cell(code))
     start = time.perf_counter()
     try:
         client.execute_cell(notebook.cells[-1], len(notebook.cells) - 1)
     finally:
-        notebook.cells.pop()
-    return time.perf_counter() - start
+        cell = notebook.cells.pop()
+    printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+    return time.perf_counter() - start, printed
 
 
 def run_and_time(path=NOTEBOOK):
@@ -156,7 +160,7 @@ def run_and_time(path=NOTEBOOK):
     from nbclient import NotebookClient
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from exercises import exercises, hint_code
+    from exercises import TIMING_CHECKS, exercises, hint_code
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": ROOT}})
@@ -167,8 +171,12 @@ def run_and_time(path=NOTEBOOK):
         solutions = [index + 1 for index, cell in enumerate(notebook.cells)
                      if "exercise" in cell.get("metadata", {}).get("tags", [])]
         for (number, spans, solution), index in zip(exercises(notebook), solutions, strict=True):
-            seconds = [run_extra(client, notebook, code) for code in (hint_code(spans), solution)][1]
+            seconds = [run_extra(client, notebook, code)[0] for code in (hint_code(spans), solution)][1]
             notebook.cells[index].metadata["teaching"] = {"solution_seconds": round(seconds, 1)}
+            if number in TIMING_CHECKS:  # claims about time are checked here, on a quiet machine
+                check = TIMING_CHECKS[number].strip()
+                notebook.cells[index].metadata["teaching"].update(
+                    timing_check=check, timing_printed=run_extra(client, notebook, check)[1].strip())
             print(f"exercise {number}: {seconds:.0f} s", flush=True)
         client.set_widgets_metadata()
     nbformat.write(notebook, path)

@@ -19,23 +19,17 @@ assert gains.idxmax() == 0.5, f"the largest gain should be at the training level
     2: """
 scores_by_epochs = exercise_2["validation PSNR (dB)"]
 assert scores_by_epochs.iloc[1] > scores_by_epochs.iloc[0], f"more epochs should help: {scores_by_epochs}"
-time_ratio = exercise_2["training seconds"].iloc[1] / exercise_2["training seconds"].iloc[0]
-assert 1.1 < time_ratio < 3.5, f"twice the epochs should take longer, about twice: {time_ratio}"
 epoch_gains = np.diff(history["val_psnr"])
 assert (np.diff(epoch_gains) < 0).all(), f"each epoch should add less than the one before: {epoch_gains}"
 """,
     3: """
 larger = exercise_3.iloc[1]
 assert larger["steps"] < exercise_3.iloc[0]["steps"] / 3, exercise_3
-assert exercise_3.iloc[0]["seconds per epoch"] / 4 < larger["seconds per epoch"], exercise_3
-assert larger["seconds per epoch"] < exercise_3.iloc[0]["seconds per epoch"], exercise_3
 assert exercise_3.iloc[0]["PSNR (dB)"] > larger["PSNR (dB)"] + 0.5, exercise_3
 """,
     4: """
 ratio = exercise_4["parameters"].iloc[1] / exercise_4["parameters"].iloc[0]
 assert 0.2 < ratio < 0.3, f"half the channels should leave about a quarter of the parameters: {ratio}"
-speedup = exercise_4["training seconds"].iloc[0] / exercise_4["training seconds"].iloc[1]
-assert speedup < 4, f"half the channels should not train four times faster: {speedup}"
 """,
     5: """
 assert mse_restored.max() < 0.05, f"the MSE model should output black, brightest {mse_restored.max()}"
@@ -79,6 +73,29 @@ assert colour_psnr["denoised"] > colour_psnr["noisy"] + 2.0, f"several dB, chann
     14: """
 from_level_two = exercise_14[exercise_14.index.get_level_values("level") >= 0.2]
 assert not from_level_two["median wins"].any(), exercise_14
+""",
+}
+
+# What a solution's text says about time. Wall-clock time depends on the load: under pytest the notebook shares
+# two cores with the other tests, and a ratio of two timings has come out 1.07 where a quiet machine gives 1.6.
+# So these run where the committed notebook is made (``teaching/minutes.py --run``, a quiet machine, full data):
+# it stores each check, with the figures it printed, in the solution cell's metadata, and tests/claims.py checks
+# that the stored check is today's.
+TIMING_CHECKS = {
+    2: """
+time_ratio = exercise_2["training seconds"].iloc[1] / exercise_2["training seconds"].iloc[0]
+print(f"time ratio {time_ratio:.2f}")
+assert 1.2 < time_ratio < 2, f"twice the epochs should take longer, not quite twice as long: {time_ratio}"
+""",
+    3: """
+epoch_ratio = exercise_3.iloc[1]["seconds per epoch"] / exercise_3.iloc[0]["seconds per epoch"]
+print(f"seconds per epoch, batch 64 against 16: {epoch_ratio:.2f}")
+assert 0.25 < epoch_ratio < 1, f"each epoch should be quicker, though not four times quicker: {epoch_ratio}"
+""",
+    4: """
+speedup = exercise_4["training seconds"].iloc[0] / exercise_4["training seconds"].iloc[1]
+print(f"speed-up {speedup:.2f}")
+assert speedup < 4, f"half the channels should not train four times faster: {speedup}"
 """,
 }
 
