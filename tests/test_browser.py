@@ -145,6 +145,16 @@ def picture(page):
     return demo(page).locator("img").last
 
 
+def becomes(condition):
+    """Whether ``condition()`` holds within REDRAW_SECONDS."""
+    deadline = time.monotonic() + REDRAW_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def redraws(page, act):
     """Whether ``act`` changes the demo's picture on screen within REDRAW_SECONDS."""
     before_source, before_pixels = picture(page).get_attribute("src"), picture(page).screenshot()
@@ -243,7 +253,11 @@ def test_a_drawn_digit_is_shown_noisy_and_denoised_and_the_denoised_one_follows_
     screenshot(page, "2b-drawn-one")
     one = panels(page)
     demo(page).locator("button", has_text="clear the pad").click()
+    # Clearing brings back the test digit (which may be a 0 itself): wait for that picture before drawing, so
+    # that the next redraw is the drawing's, and check that it is.
+    assert becomes(lambda: "your drawing" not in caption.inner_text()), "clearing the pad kept the drawing"
     assert redraws(page, lambda: draw(page, ZERO)), "drawing a 0 on the pad did not change the picture"
+    assert becomes(lambda: "your drawing" in caption.inner_text()), caption.inner_text()
     screenshot(page, "2c-drawn-zero")
     zero = panels(page)
     clean, noisy, autoencoder = 0, 1, 3  # the panels: clean, noisy, keras.io, autoencoder, ...
