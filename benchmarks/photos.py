@@ -258,11 +258,15 @@ def main(argv=None):
     start = time.perf_counter()
     result = sweep(arguments)
     result["wall_seconds"] = time.perf_counter() - start
-    arguments.output_dir.mkdir(parents=True, exist_ok=True)
-    path = arguments.output_dir / "photo_sweep.json"
+    return write_result(result, arguments.output_dir / "photo_sweep.json", table(result))
+
+
+def write_result(result, path, lines):
+    """Write ``result`` as JSON to ``path`` and print its tables (``lines``) and the minutes it took."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
-    print("\n".join(table(result)))
-    print(f"Wrote {path.name} to {arguments.output_dir.name}/ in {result['wall_seconds'] / 60:.1f} min.")
+    print("\n".join(lines))
+    print(f"Wrote {path.name} to {path.parent.name}/ in {result['wall_seconds'] / 60:.1f} min.")
     return result
 
 

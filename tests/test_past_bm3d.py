@@ -1,0 +1,114 @@
+"""Tests for benchmarks/past_bm3d.py: the 8 symmetries and the self-ensemble, the flipped and turned patches, its
+arguments, and the whole run on tiny budgets, which must read the test photos only after all the training."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import utils
+from benchmarks import past_bm3d, photos
+
+
+def test_the_eight_symmetries_differ_and_each_is_undone():
+    image = np.arange(6 * 10, dtype=np.float32).reshape(6, 10) / 60
+    turned = [past_bm3d.dihedral(image, index) for index in range(8)]
+    assert len({(array.shape, array.tobytes()) for array in turned}) == 8
+    for index, array in enumerate(turned):
+        np.testing.assert_array_equal(past_bm3d.undo_dihedral(array, index), image)
+
+
+def test_the_self_ensemble_of_an_identity_model_returns_the_image():
+    model = utils.build_residual_denoiser(width=2, dilations=(1,))  # its last layer starts at zero: the identity
+    image = np.random.default_rng(0).random((20, 28), dtype=np.float32)
+    np.testing.assert_allclose(past_bm3d.denoise(model, image, ensemble=True), image, atol=1e-6)
+
+
+def test_flipped_and_turned_patches_are_symmetries_of_the_plain_ones_and_reproducible():
+    photo = [np.random.default_rng(1).random((40, 50), dtype=np.float32)]
+    plain = utils.patch_sampler(photo, count=200, size=8, seed=3)
+    patches = past_bm3d.augmented(utils.patch_sampler(photo, count=200, size=8, seed=3), seed=3)(0)
+    np.testing.assert_array_equal(patches, past_bm3d.augmented(plain, seed=3)(0))
+    which = [next(index for index in range(8) if np.array_equal(past_bm3d.dihedral(p, index, axes=(0, 1)), a))
+             for p, a in zip(plain(0), patches, strict=True)]
+    assert set(which) == set(range(8))
+
+
+@pytest.mark.parametrize("arguments", [["--minutes", "0"], ["--select-minutes", "-1"], ["--minutes", "nan"],
+                                       ["--minutes", "inf"], ["--candidates", "vgg"], ["--seeds"],
+                                       ["--seeds", "42", "42"], ["--patches", "0"], ["--from-json", "no/such.json"]])
+def test_bad_arguments_stop_with_a_message(arguments, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        past_bm3d.parse_arguments(arguments)
+    assert stopped.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_past_bm3d_chooses_on_validation_and_reads_the_test_photos_only_after_all_training(tmp_path, monkeypatch,
+                                                                                          capsys):
+    monkeypatch.setattr(past_bm3d.benchmark, "run_in_fresh_process", lambda function, task: function(task))
+    monkeypatch.setitem(sys.modules, "bm3d", None)  # as if not installed
+    events = []
+    noisy_test_photos = photos.noisy_test_photos
+    monkeypatch.setattr(photos, "noisy_test_photos", lambda seed=42: events.append(("read", seed))
+                        or noisy_test_photos(seed))
+    train = past_bm3d.train_candidate
+
+    def recording_train(task):
+        row = train(task)
+        events.append(("trained", task["label"], task["seed"]))
+        return row
+
+    monkeypatch.setattr(past_bm3d, "train_candidate", recording_train)
+    labels = ["notebook-unet", "notebook-unet-flips"]
+    result = past_bm3d.main(["--select-minutes", "0.02", "--minutes", "0.05", "--seeds", "42", "--patches", "64",
+                             "--candidates", *labels, "--filters", "median", "gaussian_blur",
+                             "--output-dir", str(tmp_path)])
+    output = capsys.readouterr().out
+    # Both candidates, then the chosen one; only then the test photos, and only seed 42's.
+    best = max(result["stage_1"], key=lambda row: max(row["validation_psnr"], row["validation_psnr_ensemble"]))
+    assert events[:3] == [("trained", labels[0], 42), ("trained", labels[1], 42), ("trained", best["label"], 42)]
+    assert events[3:] and set(events[3:]) == {("read", 42)}
+    assert result["chosen"] == best["label"]
+    assert result["self_ensemble"] == (best["validation_psnr_ensemble"] > best["validation_psnr"])
+    # Every epoch has its minutes and validation PSNR, every snapshot its test PSNR; the final model loads.
+    trained, test = result["stage_2"][0], result["test"][0]
+    assert len(trained["curve_minutes"]) == len(trained["curve_validation_psnr"]) == trained["epochs"] >= 1
+    assert len(trained["snapshots"]) == len(trained["snapshot_minutes"]) == len(test["test_curve"]) >= 1
+    assert trained["snapshot_minutes"][-1] == trained["curve_minutes"][-1]  # the last epoch is always kept
+    assert all(Path(path).is_file() for path in trained["snapshots"])
+    utils.load_denoiser(tmp_path / "past_bm3d_seed42.keras", image_shape=(256, 256, 1))
+    assert set(test["psnr"]) >= {"noisy input", "model", "median", "gaussian_blur", "BM3D"}
+    # Without bm3d: one clear line, a null in the JSON, and the run completes.
+    assert "bm3d is not installed (pip install bm3d; free for non-commercial use only)" in output
+    assert test["psnr"]["BM3D"] is None and result["bm3d_installed"] is False
+    saved = json.loads((tmp_path / "past_bm3d.json").read_text())
+    assert saved["chosen"] == result["chosen"] and saved["test"][0]["psnr"]["BM3D"] is None
+    for header in ("| candidate | validation PSNR (dB) | with self-ensemble (dB) | epochs | minutes |",
+                   "| method | camera | moon | coins | clock | mean |", "| BM3D | not installed |",
+                   "| seed | best tuned filter (dB) | passed at | BM3D (dB) | passed at |"):
+        assert header in output
+    assert (tmp_path / "past_bm3d_curve.png").is_file()
+    # --from-json prints the same tables, without training or reading a photo.
+    count = len(events)
+    past_bm3d.main(["--from-json", str(tmp_path / "past_bm3d.json")])
+    assert capsys.readouterr().out in output and len(events) == count
+    # --resume keeps every training of the interrupted run with the same settings: no training, the same choice.
+    resumed = past_bm3d.main(["--select-minutes", "0.02", "--minutes", "0.05", "--seeds", "42", "--patches", "64",
+                              "--candidates", *labels, "--filters", "median", "gaussian_blur",
+                              "--output-dir", str(tmp_path), "--resume"])
+    assert not [event for event in events[count:] if event[0] == "trained"]
+    assert resumed["chosen"] == result["chosen"] and "kept from an earlier run" in capsys.readouterr().out
+
+
+def test_the_clock_schedule_is_the_tutorials_schedule_with_the_budget_share_for_the_step():
+    schedule, steps = past_bm3d.ClockSchedule(4e-3), 1_000
+    by_steps = utils.learning_rate_schedule(4e-3, steps)
+    for share in (0.0, 0.05, 0.1, 0.3, 0.55, 0.9, 1.0):
+        schedule.spent.assign(share)
+        np.testing.assert_allclose(float(schedule(0)), float(by_steps(round(share * steps))), atol=1e-6)
+    schedule.spent.assign(1.5)  # past the budget: still zero, never negative
+    assert float(schedule(0)) == pytest.approx(0.0, abs=1e-9)
