@@ -10,9 +10,8 @@ timestamps of its last run, and each exercise's solution time, measured when the
 --execute --inplace`` does), then runs each exercise's hint and worked solution in the same kernel, and stores the
 solution's seconds in the metadata of its cell, with the checks of what its text says about time
 (``TIMING_CHECKS`` in tests/exercises.py) and what they printed. Set ``MNIST_PATH`` first, for the full data set.
-``--prepared``
-then runs a copy with ``REUSE_SAVED_MODELS = True``, as a teacher's class does, and stores the minutes that its
-last cell prints (the notebook's own clock) in the notebook's metadata, beside the full run's.
+``--prepared`` then runs a copy with ``REUSE_SAVED_MODELS = True``, as a teacher's class does, and stores the
+minutes that its last cell prints (the notebook's own clock) in the notebook's metadata, beside the full run's.
 """
 
 from __future__ import annotations
