@@ -247,9 +247,7 @@ def _psnrs(clean, restored):
 
 
 def _bm3d_psnrs(bm3d, clean, noisy):
-    # As photos.bm3d_scores: told the true sigma, clipped to [0, 1].
-    return _psnrs(clean, [np.clip(bm3d.bm3d(n, sigma_psd=photos.PHOTO_NOISE_SIGMA), 0.0, 1.0).astype(np.float32)
-                          for n in noisy])
+    return _psnrs(clean, [photos.bm3d_denoise(bm3d, n) for n in noisy])
 
 
 def score_on_test(task):

@@ -159,12 +159,8 @@ def redraws(page, act):
     """Whether ``act`` changes the demo's picture on screen within REDRAW_SECONDS."""
     before_source, before_pixels = picture(page).get_attribute("src"), picture(page).screenshot()
     act()
-    deadline = time.monotonic() + REDRAW_SECONDS
-    while time.monotonic() < deadline:
-        if picture(page).get_attribute("src") != before_source and picture(page).screenshot() != before_pixels:
-            return True
-        time.sleep(0.1)
-    return False
+    return becomes(lambda: picture(page).get_attribute("src") != before_source
+                   and picture(page).screenshot() != before_pixels)
 
 
 def test_run_all_shows_no_error_and_a_working_demo(page, lab):

@@ -99,9 +99,12 @@ def test_the_widget_updates_its_picture_and_shows_a_static_figure_where_widgets_
     assert shown_width == metadata["image/png"]["width"]
     assert abs(Image.open(io.BytesIO(first)).width - 2 * shown_width) <= 1
     assert "level 0.50, test image 0" in caption.value and "Run All Cells" in caption.value
-    start = time.perf_counter()
-    level.value = 0.9  # what moving the slider does
-    assert time.perf_counter() - start < 1.0  # well under a second, even here
+    seconds = []  # what moving the slider does; the median, as another test may be training beside this one
+    for value in (0.9, 0.7, 0.9, 0.7, 0.9):
+        start = time.perf_counter()
+        level.value = value
+        seconds.append(time.perf_counter() - start)
+    assert sorted(seconds)[2] < 1.0, seconds  # well under a second
     assert bytes(picture.value) != first and bytes(picture.value).startswith(b"\x89PNG")
     assert "level 0.90" in caption.value
     kind.value, index.value = "salt_and_pepper", 5
