@@ -27,8 +27,9 @@ without it, the script says so, leaves BM3D out and carries on). The rules, fixe
    option; every classical filter is tuned on that seed's validation crops and scored (``photos.score_on_test``);
    and BM3D, told the true sigma, denoises that seed's noisy test photos.
 
-A crossing is the first epoch at which the test curve passes a seed's best tuned filter, or BM3D. The curve is the
-way through one schedule set for the whole budget: a run given only that many minutes would end its decay there.
+A crossing is the first snapshot at which the test curve passes a seed's best tuned filter, or BM3D, and the one from
+which it stays above (while the learning rate is high it can drop back below). The curve is the way through one
+schedule set for the whole budget: a run given only that many minutes would end its decay there.
 Results go to ``benchmarks/results/`` (git ignores it): ``past_bm3d.json``, each seed's final model as
 ``past_bm3d_seed<N>.keras``, and its snapshots in ``past_bm3d_snapshots/seed<N>/``.
 """
@@ -275,11 +276,15 @@ def score_on_test(task):
 
 
 def crossing(minutes, curve, target):
-    """The first snapshot at which ``curve`` passes ``target``; if none does, where it ended and its slope (dB per
-    minute, a least-squares line) over the last quarter of the minutes."""
+    """The first snapshot at which ``curve`` passes ``target``, and the one from which it stays above (a high
+    learning rate can drop it back below); if none passes, where it ended and its slope (dB per minute, a
+    least-squares line) over the last quarter of the minutes."""
     for snapshot, (minute, value) in enumerate(zip(minutes, curve, strict=True), start=1):
         if value > target:
-            return {"target": target, "minute": minute, "snapshot": snapshot}
+            below = [index for index, later in enumerate(curve) if later <= target]
+            stays = below[-1] + 1 if below[-1] + 1 < len(curve) else None
+            return {"target": target, "minute": minute, "snapshot": snapshot,
+                    "stays_above_from": None if stays is None else minutes[stays]}
     last = [index for index, minute in enumerate(minutes) if minute >= 0.75 * minutes[-1]]
     slope = float(np.polyfit(np.take(minutes, last), np.take(curve, last), 1)[0]) if len(last) > 1 else None
     return {"target": target, "minute": None, "last": curve[-1], "short_by": target - curve[-1], "slope": slope}
@@ -332,21 +337,28 @@ def measure(arguments):
     return result
 
 
+def _epoch_seconds(row):
+    """Seconds per epoch, median (fastest to slowest): the machine's speed. The last epoch, cut by the budget, is
+    left out."""
+    seconds = np.diff([0.0, *row["curve_minutes"]])[:-1] * 60
+    return f"{np.median(seconds):.1f} ({seconds.min():.1f} to {seconds.max():.1f})" if len(seconds) else "—"
+
+
 def candidates_table(result):
     lines = [(f"Stage 1, seed {photos.SEED}, {result['select_minutes']:g} min of training each: validation PSNR (dB) "
               f"on the middle crops of {', '.join(photos.VALIDATION_PHOTOS)}"), "",
-             "| candidate | validation PSNR (dB) | with self-ensemble (dB) | epochs | minutes |",
-             "|---|---:|---:|---:|---:|"]
+             "| candidate | validation PSNR (dB) | with self-ensemble (dB) | epochs | minutes | seconds per epoch |",
+             "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {row['label']}: {result['candidates'][row['label']]['about']} | {row['validation_psnr']:.2f} | "
-              f"{row['validation_psnr_ensemble']:.2f} | {row['epochs']} | {row['curve_minutes'][-1]:.1f} |"
-              for row in result["stage_1"]]
+              f"{row['validation_psnr_ensemble']:.2f} | {row['epochs']} | {row['curve_minutes'][-1]:.1f} | "
+              f"{_epoch_seconds(row)} |" for row in result["stage_1"]]
     option = "with" if result["self_ensemble"] else "without"
     lines += ["", f"Chosen on validation: {result['chosen']}, {option} the self-ensemble.", "",
               f"Stage 2, {result['chosen']}, {result['minutes']:g} min of training per seed", "",
-              "| seed | epochs | minutes | validation PSNR (dB) | with self-ensemble (dB) |",
-              "|---:|---:|---:|---:|---:|"]
+              "| seed | epochs | minutes | validation PSNR (dB) | with self-ensemble (dB) | seconds per epoch |",
+              "|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {row['seed']} | {row['epochs']} | {row['curve_minutes'][-1]:.1f} | {row['validation_psnr']:.2f} | "
-              f"{row['validation_psnr_ensemble']:.2f} |" for row in result["stage_2"]]
+              f"{row['validation_psnr_ensemble']:.2f} | {_epoch_seconds(row)} |" for row in result["stage_2"]]
     return lines
 
 
@@ -365,13 +377,22 @@ def scores_table(result):
         values = [row["psnr"][row["best_filter"] if name == "best tuned filter" else name] for row in test]
         per_photo = [photos._pm([seed_values[index] for seed_values in values]) for index in range(photo_count)]
         lines.append(f"| {shown} | " + " | ".join(per_photo) + f" | {photos._pm([np.mean(v) for v in values])} |")
+    if result["bm3d_installed"]:  # paired: each seed's model and BM3D denoise the same noisy photos
+        learned = "model, self-ensemble" if result["self_ensemble"] else "model"
+        gaps = [np.subtract(row["psnr"][learned], row["psnr"]["BM3D"]) for row in test]
+        lines.append(f"| {names[learned]} minus BM3D | " + " | ".join(
+            photos._pm([gap[index] for gap in gaps]) for index in range(photo_count))
+            + f" | {photos._pm([np.mean(gap) for gap in gaps])} |")
     return lines + ["", "Best tuned filter by seed: " + ", ".join(
         f"{row['seed']}: {row['best_filter']} ({row['strengths'][row['best_filter']]})" for row in test) + "."]
 
 
 def _crossing_text(entry, minutes):
     if entry["minute"] is not None:
-        return f"{entry['minute']:.1f} min"
+        stays = entry.get("stays_above_from")
+        return f"{entry['minute']:.1f} min" + (
+            "" if stays == entry["minute"] else ", then below it again" if stays is None
+            else f", above it for good from {stays:.1f} min")
     text = f"not within {minutes:.1f} min: {entry['last']:.2f} dB, {entry['short_by']:.2f} dB short"
     if entry["slope"] is None:
         return text + " (too few epochs for a slope)"
@@ -381,7 +402,7 @@ def _crossing_text(entry, minutes):
 
 
 def crossings_table(result):
-    lines = [("Crossings: the first minute of training at which the test curve (plain denoising after every epoch) "
+    lines = [("Crossings: the first minute of training at which the test curve (the snapshots, denoising plainly) "
               "passes each seed's mean PSNR of its best tuned filter and of BM3D"), "",
              "| seed | best tuned filter (dB) | passed at | BM3D (dB) | passed at |", "|---:|---:|---|---:|---|"]
     for row in result["crossings"]:
@@ -446,9 +467,26 @@ def plot_curve(result, path):
     return path
 
 
+def ensemble_gap_lines(result):
+    """With the self-ensemble, how far each seed's final model ends from BM3D, and the minutes that the plain curve's
+    last-quarter slope would take to close it: an extrapolation, which assumes the ensemble's gain holds."""
+    if not (result["self_ensemble"] and result["bm3d_installed"]):
+        return []
+    parts = []
+    for test, row in zip(result["test"], result["crossings"], strict=True):
+        gap = float(np.mean(test["psnr"]["BM3D"]) - np.mean(test["psnr"]["model, self-ensemble"]))
+        slope = row["BM3D"].get("slope")
+        if gap <= 0:
+            parts.append(f"seed {test['seed']}: past BM3D by {-gap:.2f} dB")
+        else:
+            rate = f", about {gap / slope:.0f} min more at the plain curve's rate" if slope and slope > 0 else ""
+            parts.append(f"seed {test['seed']}: {gap:.2f} dB short{rate}")
+    return ["", "With the self-ensemble, the final model against BM3D: " + "; ".join(parts) + "."]
+
+
 def tables(result):
     return [*candidates_table(result), "", *scores_table(result), "", *curve_table(result), "",
-            *crossings_table(result)]
+            *crossings_table(result), *ensemble_gap_lines(result)]
 
 
 def _positive_minutes(text):
@@ -492,6 +530,7 @@ def main(argv=None):
     arguments = parse_arguments(argv)
     if arguments.from_json:
         result = json.loads(arguments.from_json.read_text())
+        result["crossings"] = crossings(result)  # derived from the stored curves, so as this version reads them
         print("\n".join(tables(result)))
         return result
     if _bm3d_module() is None:

@@ -112,3 +112,28 @@ def test_the_clock_schedule_is_the_tutorials_schedule_with_the_budget_share_for_
         np.testing.assert_allclose(float(schedule(0)), float(by_steps(round(share * steps))), atol=1e-6)
     schedule.spent.assign(1.5)  # past the budget: still zero, never negative
     assert float(schedule(0)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_crossing_is_the_first_pass_and_says_when_the_curve_stays_above():
+    minutes = [1.0, 2.0, 3.0, 4.0, 5.0]
+    dips = past_bm3d.crossing(minutes, [30.0, 32.5, 31.0, 32.6, 32.7], target=32.0)
+    assert (dips["minute"], dips["stays_above_from"]) == (2.0, 4.0)
+    assert past_bm3d._crossing_text(dips, 5.0) == "2.0 min, above it for good from 4.0 min"
+    steady = past_bm3d.crossing(minutes, [30.0, 32.5, 33.0, 33.1, 33.2], target=32.0)
+    assert past_bm3d._crossing_text(steady, 5.0) == "2.0 min"
+    falls = past_bm3d.crossing(minutes, [30.0, 32.5, 33.0, 33.1, 31.0], target=32.0)
+    assert past_bm3d._crossing_text(falls, 5.0) == "2.0 min, then below it again"
+    short = past_bm3d.crossing(minutes, [30.0, 31.0, 31.5, 31.7, 31.9], target=32.0)
+    assert short["minute"] is None and short["short_by"] == pytest.approx(0.1)
+    assert "0.10 dB short" in past_bm3d._crossing_text(short, 5.0)
+
+
+def test_the_self_ensembles_gap_to_bm3d_is_extrapolated_at_the_plain_curves_rate():
+    result = {"self_ensemble": True, "bm3d_installed": True,
+              "test": [{"seed": 1, "psnr": {"BM3D": [30.0, 32.0], "model, self-ensemble": [30.9, 30.98]}},
+                       {"seed": 2, "psnr": {"BM3D": [30.0, 32.0], "model, self-ensemble": [31.0, 31.2]}}],
+              "crossings": [{"BM3D": {"slope": 0.02}}, {"BM3D": {"slope": None}}]}
+    assert past_bm3d.ensemble_gap_lines(result)[-1] == (
+        "With the self-ensemble, the final model against BM3D: seed 1: 0.06 dB short, about 3 min more at the "
+        "plain curve's rate; seed 2: past BM3D by 0.10 dB.")
+    assert past_bm3d.ensemble_gap_lines({**result, "bm3d_installed": False}) == []

@@ -68,10 +68,12 @@ def test_the_sweep_chooses_on_validation_and_scores_the_test_set_only_for_its_ch
     tested = []
     score_on_test = probes.score_on_test
     monkeypatch.setattr(probes, "score_on_test", lambda task: tested.append(task["model_paths"]) or score_on_test(task))
+    # One model is enough to check the stages: each is built by name (probes.MODELS), and the U-Net trains
+    # the same way in test_the_budget_scores_each_seed_on_validation.
     result = probes.main(["sweep", "--recipes", *recipes, "--finalists", "1", "--epochs", "1", "--train-size", "64",
-                          "--validation-size", "48", "--test-size", "32", "--output-dir", str(tmp_path)])
-    assert [(row["model"], row["label"]) for row in result["stage_1"]] == [
-        (model, recipe) for recipe in recipes for model in ("autoencoder", "U-Net")]
+                          "--validation-size", "48", "--test-size", "32", "--models", "autoencoder",
+                          "--output-dir", str(tmp_path)])
+    assert [(row["model"], row["label"]) for row in result["stage_1"]] == [("autoencoder", recipe) for recipe in recipes]
     assert all(5 < row["validation_psnr"] < 40 and "test_psnr" not in row for row in result["stage_1"]
                if row["label"] != result["chosen"])
     # The best of stage 1 by mean validation PSNR trains again with two more seeds, and is chosen.
@@ -81,38 +83,53 @@ def test_the_sweep_chooses_on_validation_and_scores_the_test_set_only_for_its_ch
     assert {(row["label"], row["seed"]) for row in result["stage_2"]} == {
         (label, seed) for label in result["finalists"] for seed in probes.FINAL_SEEDS}
     # Different schedules give different models: the recipe reached train_denoiser.
-    assert result["stage_1"][0]["validation_psnr"] != result["stage_1"][2]["validation_psnr"]
-    # The test set was read once, for the chosen recipe's models only (2 models x 3 seeds).
-    assert len(tested) == 1 and len(tested[0]) == 6 and all(probes._slug(result["chosen"]) in path for path in tested[0])
-    assert sum("test_psnr" in row for row in result["stage_1"] + result["stage_2"]) == 6
+    assert result["stage_1"][0]["validation_psnr"] != result["stage_1"][1]["validation_psnr"]
+    # The test set was read once, for the chosen recipe's models only (1 model x 3 seeds).
+    assert len(tested) == 1 and len(tested[0]) == 3 and all(probes._slug(result["chosen"]) in path for path in tested[0])
+    assert sum("test_psnr" in row for row in result["stage_1"] + result["stage_2"]) == 3
     assert json.loads((tmp_path / "probe_sweep.json").read_text())["chosen"] == result["chosen"]
     output = capsys.readouterr().out
     assert "| warm-up 10% + cosine, peak 4e-3, batch 64 |" in output and f"Chosen on validation: {result['chosen']}" in output
 
 
-def test_the_spread_repeats_the_notebooks_run_for_each_seed(tmp_path, in_this_process, capsys):
-    # Each seed's run is reproducible (tests/test_saving.py trains twice with one seed); here, two seeds.
+def test_the_notebooks_run_trains_and_scores_every_network_and_experiment(monkeypatch):
+    # One seed, for real: every network and experiment model of the notebook trains and is scored. (That a run is
+    # reproducible with its seed, tests/test_saving.py checks.)
+    row = probes.notebook_run({"mnist_path": None, "train_size": 64, "test_size": 32, "seed": 1, "epochs": 1,
+                               "announce": False})
+    assert set(row["networks"]) == {"noisy input", "median filter", *probes.benchmark.MODELS}
+    assert all(5 < psnr < 40 for psnr in row["networks"].values())
+    assert set(row["experiments"]) == {"noisy input", *probes.EXPERIMENTS}
+    assert all(len(by_test) == 5 for by_test in row["experiments"].values())
+
+
+def test_the_spread_summarizes_each_seeds_run_and_reprints_from_its_file(tmp_path, in_this_process, monkeypatch,
+                                                                          capsys):
+    # Each seed's run is the test above; here, stand-ins with known scores, to check the summary over seeds.
+    def stand_in(task):
+        seed = task["seed"]
+        return {"seed": seed, "networks": {name: 10.0 + seed for name in ("noisy input", "median filter",
+                                                                          *probes.benchmark.MODELS)},
+                "experiments": {name: {"gaussian 0.1": 20.0 + seed} for name in ("noisy input", *probes.EXPERIMENTS)}}
+
+    monkeypatch.setattr(probes, "notebook_run", stand_in)
     result = probes.main(["spread", "--seeds", "1", "2", "--epochs", "1", "--train-size", "64", "--test-size", "32",
                           "--output-dir", str(tmp_path)])
-    first, second = result["runs"]
-    assert set(first["networks"]) == {"noisy input", "best classical filter", "our autoencoder", "keras.io baseline",
-                                      "U-Net", "residual (DnCNN-style)"}
-    assert set(first["experiments"]) == {"noisy input", *probes.EXPERIMENTS}
-    assert all(len(by_test) == 5 for by_test in first["experiments"].values())
-    assert first["networks"] != second["networks"]
+    assert [run["seed"] for run in result["runs"]] == [1, 2]
+    assert set(result["runs"][0]["networks"]) == {"noisy input", "best classical filter", "our autoencoder",
+                                                  "keras.io baseline", "U-Net", "residual (DnCNN-style)"}
     mean, sd = result["summary"]["networks"]["U-Net"]
-    values = [run["networks"]["U-Net"] for run in result["runs"]]
-    assert mean == pytest.approx(np.mean(values)) and sd == pytest.approx(np.std(values, ddof=1))
-    assert "| U-Net | " in capsys.readouterr().out
+    assert mean == pytest.approx(11.5) and sd == pytest.approx(np.std([11.0, 12.0], ddof=1))
+    assert "| U-Net | 11.50 ± 0.71 |" in capsys.readouterr().out
     # The tables of a finished run can be printed again from its result file, without training.
     again = probes.main(["spread", "--from-json", str(tmp_path / "probe_spread.json"), "--output-dir", str(tmp_path)])
     assert again["runs"] == result["runs"] and again["summary"] == result["summary"]
 
 
 def test_the_budget_scores_each_seed_on_validation(tmp_path, in_this_process):
-    result = probes.main(["budget", "--seeds", "1", "2", "--models", "autoencoder", "--epochs", "1",
+    result = probes.main(["budget", "--seeds", "1", "2", "--models", "U-Net", "--epochs", "1",
                           "--train-size", "64", "--validation-size", "48", "--output-dir", str(tmp_path)])
-    assert [row["seed"] for row in result["rows"]] == [1, 2]
+    assert [(row["seed"], row["model"]) for row in result["rows"]] == [(1, "U-Net"), (2, "U-Net")]
     assert all(row["validation_images"] == 48 and "test_psnr" not in row for row in result["rows"])
 
 
