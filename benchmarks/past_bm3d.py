@@ -282,7 +282,8 @@ def crossing(minutes, curve, target):
     for snapshot, (minute, value) in enumerate(zip(minutes, curve, strict=True), start=1):
         if value > target:
             below = [index for index, later in enumerate(curve) if later <= target]
-            stays = below[-1] + 1 if below[-1] + 1 < len(curve) else None
+            stays = below[-1] + 1 if below else 0
+            stays = stays if stays < len(curve) else None
             return {"target": target, "minute": minute, "snapshot": snapshot,
                     "stays_above_from": None if stays is None else minutes[stays]}
     last = [index for index, minute in enumerate(minutes) if minute >= 0.75 * minutes[-1]]

@@ -121,6 +121,8 @@ def test_a_crossing_is_the_first_pass_and_says_when_the_curve_stays_above():
     assert past_bm3d._crossing_text(dips, 5.0) == "2.0 min, above it for good from 4.0 min"
     steady = past_bm3d.crossing(minutes, [30.0, 32.5, 33.0, 33.1, 33.2], target=32.0)
     assert past_bm3d._crossing_text(steady, 5.0) == "2.0 min"
+    above_from_the_start = past_bm3d.crossing(minutes, [32.1, 32.5, 33.0, 33.1, 33.2], target=32.0)
+    assert past_bm3d._crossing_text(above_from_the_start, 5.0) == "1.0 min"
     falls = past_bm3d.crossing(minutes, [30.0, 32.5, 33.0, 33.1, 31.0], target=32.0)
     assert past_bm3d._crossing_text(falls, 5.0) == "2.0 min, then below it again"
     short = past_bm3d.crossing(minutes, [30.0, 31.0, 31.5, 31.7, 31.9], target=32.0)
