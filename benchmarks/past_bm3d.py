@@ -282,10 +282,9 @@ def crossing(minutes, curve, target):
     for snapshot, (minute, value) in enumerate(zip(minutes, curve, strict=True), start=1):
         if value > target:
             below = [index for index, later in enumerate(curve) if later <= target]
-            stays = below[-1] + 1 if below else 0
-            stays = stays if stays < len(curve) else None
+            stays = below[-1] + 1 if below else 0  # the snapshot after the last one at or below the target
             return {"target": target, "minute": minute, "snapshot": snapshot,
-                    "stays_above_from": None if stays is None else minutes[stays]}
+                    "stays_above_from": minutes[stays] if stays < len(curve) else None}
     last = [index for index, minute in enumerate(minutes) if minute >= 0.75 * minutes[-1]]
     slope = float(np.polyfit(np.take(minutes, last), np.take(curve, last), 1)[0]) if len(last) > 1 else None
     return {"target": target, "minute": None, "last": curve[-1], "short_by": target - curve[-1], "slope": slope}

@@ -92,7 +92,7 @@ def test_the_sweep_chooses_on_validation_and_scores_the_test_set_only_for_its_ch
     assert "| warm-up 10% + cosine, peak 4e-3, batch 64 |" in output and f"Chosen on validation: {result['chosen']}" in output
 
 
-def test_the_notebooks_run_trains_and_scores_every_network_and_experiment(monkeypatch):
+def test_the_notebooks_run_trains_and_scores_every_network_and_experiment():
     # One seed, for real: every network and experiment model of the notebook trains and is scored. (That a run is
     # reproducible with its seed, tests/test_saving.py checks.)
     row = probes.notebook_run({"mnist_path": None, "train_size": 64, "test_size": 32, "seed": 1, "epochs": 1,
