@@ -235,34 +235,48 @@ def test_resume_refuses_a_file_that_is_not_a_checkpoint(tmp_path, digit_like_ima
     assert not list(tmp_path.glob("*.partial*"))
 
 
-# The child trains 2 epochs with a checkpoint and is killed (SIGKILL: no clean-up runs) at one step of
+# Each child trains 2 epochs with a checkpoint and is killed (SIGKILL: no clean-up runs) at one step of
 # the second epoch's save. Steps: the model written to the temporary file; the state half appended to it;
-# the temporary file complete but not renamed; renamed into place.
-KILLED_WRITER = """
-import os, signal, sys, zipfile
+# the temporary file complete but not renamed; renamed into place. One process starts TensorFlow (most of
+# the cost) and forks a child per step; TensorFlow starts no thread before its first operation, so forking
+# after the import is safe. The parent prints each child's exit status.
+KILLED_WRITERS = """
+import json, os, signal, sys, zipfile
 import keras, numpy as np
 sys.path.insert(0, {root!r})
 import utils
-step, saves = {step!r}, []
+statuses = {{}}
+for step, path in {runs!r}.items():
+    child = os.fork()
+    if child:
+        statuses[step] = os.waitpid(child, 0)[1]
+        continue
+    saves = []
 
-def kill_at(name):
-    if len(saves) == 2 and name == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+    def kill_at(name):
+        if len(saves) == 2 and name == step:
+            os.kill(os.getpid(), signal.SIGKILL)
 
-save, writestr, replace = keras.Model.save, zipfile.ZipFile.writestr, os.replace
-def model_save(model, path, *a, **k):
-    saves.append(path); save(model, path, *a, **k); kill_at("model written")
-def state_write(archive, name, data, *a, **k):
-    if len(saves) == 2 and step == "state half written" and name == utils.CHECKPOINT_STATE:
-        archive.fp.write(data.encode()[: len(data) // 2]); archive.fp.flush(); kill_at(step)
-    writestr(archive, name, data, *a, **k)
-def rename(source, target):
-    kill_at("not renamed"); replace(source, target); kill_at("renamed")
-keras.Model.save, zipfile.ZipFile.writestr, os.replace = model_save, state_write, rename
-images = np.load({images!r})
-keras.utils.set_random_seed(0)
-model = utils.build_autoencoder((28, 28, 1), filters=(4, 8, 8))
-utils.train_denoiser(model, images, epochs=2, batch_size=32, seed=3, verbose=0, checkpoint_path={path!r})
+    save, writestr, replace = keras.Model.save, zipfile.ZipFile.writestr, os.replace
+    def model_save(model, path, *a, **k):
+        saves.append(path); save(model, path, *a, **k); kill_at("model written")
+    def state_write(archive, name, data, *a, **k):
+        if len(saves) == 2 and step == "state half written" and name == utils.CHECKPOINT_STATE:
+            archive.fp.write(data.encode()[: len(data) // 2]); archive.fp.flush(); kill_at(step)
+        writestr(archive, name, data, *a, **k)
+    def rename(source, target):
+        kill_at("not renamed"); replace(source, target); kill_at("renamed")
+    keras.Model.save, zipfile.ZipFile.writestr, os.replace = model_save, state_write, rename
+    try:
+        images = np.load({images!r})
+        keras.utils.set_random_seed(0)
+        model = utils.build_autoencoder((28, 28, 1), filters=(4, 8, 8))
+        utils.train_denoiser(model, images, epochs=2, batch_size=32, seed=3, verbose=0, checkpoint_path=path)
+    except BaseException:
+        import traceback; traceback.print_exc()
+    finally:
+        os._exit(0)  # never run the parent's loop in a child
+print(json.dumps({{step: os.waitstatus_to_exitcode(status) for step, status in statuses.items()}}))
 """
 
 
@@ -271,22 +285,19 @@ KILL_STEPS = ("model written", "state half written", "not renamed", "renamed")
 
 @pytest.fixture(scope="module")
 def killed_writers(tmp_path_factory, digit_like_images):
-    """One child per step, all started at once (each spends most of its time starting TensorFlow)."""
+    """{step: (checkpoint path, the child's exit code, what it wrote to stderr)}."""
     folder = tmp_path_factory.mktemp("killed")
     images_file = folder / "images.npy"
     np.save(images_file, digit_like_images)
-    children = {}
+    runs = {}
     for index, step in enumerate(KILL_STEPS):
-        path = folder / f"run_{index}" / "autoencoder.keras"
-        path.parent.mkdir()
-        code = KILLED_WRITER.format(root=str(ROOT), step=step, images=str(images_file), path=str(path))
-        children[step] = (path, subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.PIPE))
-    finished = {}
-    for step, (path, child) in children.items():
-        _, errors = child.communicate(timeout=600)
-        finished[step] = (path, child.returncode, errors.decode()[-2000:])
-    return finished
+        runs[step] = str(folder / f"run_{index}" / "autoencoder.keras")
+        Path(runs[step]).parent.mkdir()
+    code = KILLED_WRITERS.format(root=str(ROOT), runs=runs, images=str(images_file))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    codes = json.loads(done.stdout.strip().splitlines()[-1])
+    return {step: (Path(runs[step]), codes[step], done.stderr[-2000:]) for step in KILL_STEPS}
 
 
 @pytest.fixture(scope="module")
