@@ -280,7 +280,7 @@ DEFAULTS = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "NUM_EPOCHS": 4, "BATC
             "salt_and_pepper": 0.2, "speckle": 1.0, "poisson": 1.0}, "BLIND_LEVELS": (0.1, 0.7), "TUNING_SIZE": 200,
             "MAP_SIZE": 1_000, "PROBE_SIZE": 3_000, "PHOTO_NOISE_SIGMA": 25 / 255, "PHOTO_PATCH_SIZE": 24,
             "PHOTO_PATCHES": 16_000, "PHOTO_BATCH_SIZE": 32, "PHOTO_EPOCHS": 14, "SEED": 42, "REUSE_SAVED_MODELS": False}
-QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 2_000, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
+QUICK_DEFAULTS = {**DEFAULTS, "TRAIN_SIZE": 1_500, "VALIDATION_SIZE": 500, "TEST_SIZE": 1_000,
                   "EXPERIMENT_TRAIN_SIZE": 750, "ROBUSTNESS_TEST_SIZE": 500, "MAP_SIZE": 300, "PROBE_SIZE": 2_000,
                   "PHOTO_PATCHES": 1_000, "PHOTO_EPOCHS": 2}
 AUTOENCODER_DEFAULTS = {"parameters": 128_401, "loss": "binary_crossentropy"}  # as part 1 writes it
