@@ -59,8 +59,7 @@ from validation import (AUTOENCODER_DEFAULTS, DEFAULTS, QUICK_DEFAULTS, changed_
                         load_grey_image, read_mnist_npz)
 
 __all__ = ["load_mnist", "NOISE_KINDS", "add_noise", "build_autoencoder", "build_baseline_autoencoder", "build_unet",
-           "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "save_run",
-           "load_run", "load_denoiser",
+           "build_residual_denoiser", "psnr_metric", "learning_rate_schedule", "train_denoiser", "load_denoiser",
            "mse", "psnr", "ssim", "compare", "DEFAULTS", "QUICK_DEFAULTS", "changed_settings", "report_checks",
            "CLASSICAL_FILTERS", "classical_denoise", "tune_classical_filter", "PHOTOS", "load_photo", "patch_sampler",
            "model_stride", "denoise_image", "plot_image_rows", "plot_history"]
@@ -316,11 +315,16 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
                                   seed, loss, learning_rate, targets, clip_noisy_targets)
     settings.update(getattr(draw_images, "settings", {}))  # what decides a patch sampler's patches
     check_verbose_and_callbacks(verbose, callbacks)
+    previous = getattr(model, "optimizer", None)  # None, or no attribute at all, before the first compile
+    trained_before = previous is not None and int(previous.iterations) > 0
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = learning_rate_schedule(learning_rate, epochs * math.ceil(len(clean_images) / batch_size))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric],
                   steps_per_execution=STEPS_PER_EXECUTION)
     checkpoint_path, start_epoch, logs = _start_or_resume(model, checkpoint_path, resume, settings, verbose)
+    if trained_before and start_epoch == 0:  # a cell run twice: say so rather than train on silently
+        print(f"Note: {model.name} was trained before, so this call goes on from its trained weights, with a "
+              "fresh learning-rate schedule. Build the model again to train it from scratch.")
     for epoch in range(start_epoch, epochs):
         if epoch > 0 and draw_images:
             clean_images = check_images(draw_images(epoch), f"clean_images({epoch})", ranks=(4,)).astype(np.float32)
@@ -461,32 +465,6 @@ def _restore_checkpoint(model, path, settings):
     for variable, saved_variable in zip(model.optimizer.variables, saved.optimizer.variables, strict=True):
         variable.assign(saved_variable)
     return epochs_done, {name: values[:epochs_done] for name, values in history.items()}
-
-
-def save_run(model, path, history, namespace):
-    """Save a model that the notebook's own loop trained, with its history and the notebook's settings
-    (``namespace``: its ``globals()``), as one checkpoint file like ``train_denoiser``'s; ``load_run`` reads it."""
-    _save_checkpoint(model, check_path(path, "path", suffix=".keras"),
-                     {"epochs_done": len(history.get("loss", [])), "settings": _run_settings(namespace),
-                      "history": history})
-
-
-def load_run(model, path, namespace):
-    """Load a run saved by ``save_run`` into ``model`` (compiled); return its history. A run saved with other
-    settings is refused, with a message that names the difference."""
-    path = check_path(path, "path", suffix=".keras")
-    epochs_done, history = _restore_checkpoint(model, path, _run_settings(namespace))
-    print(f"Loaded {path.name}: it holds {epochs_done} epochs, trained by an earlier run.")
-    return history
-
-
-def _run_settings(namespace):
-    """What decides the weights of part 1's autoencoder, from the notebook's variables, as JSON holds it."""
-    names = ("NOISE_KIND", "NOISE_LEVEL", "num_epochs", "BATCH_SIZE", "LEARNING_RATE", "SEED")
-    settings = {name: namespace.get(name) for name in names}
-    settings.update(images=len(namespace["train_images"]), parameters=namespace["autoencoder"].count_params(),
-                    loss=str(namespace["autoencoder"].loss), image_shape=[28, 28, 1])
-    return json.loads(json.dumps(settings))
 
 
 def load_denoiser(path, *, image_shape=(28, 28, 1)):

@@ -2,6 +2,7 @@
 tuned filter on the test photos, and BM3D for context.
 
     python benchmarks/photos.py sweep   # which recipe for the photo U-Net, chosen on the validation photos
+    python benchmarks/photos.py curve   # the notebook's photo U-Net: validation PSNR against minutes, 3 seeds
     python benchmarks/photos.py bm3d    # BM3D on the notebook's noisy test photos (pip install bm3d first)
 
 ``sweep`` trains the notebook's U-Net on random patches of the training photos with each recipe (seed 42), scores
@@ -10,6 +11,10 @@ recipe with the best mean validation PSNR. Only then does it read the test photo
 chosen recipe, the U-Net and every classical filter (tuned on the validation photos with that seed's noise), photo
 by photo. That is the spread over seeds of the photo comparison that the notebook makes for seed 42. Each training
 runs in a fresh process; results go to ``benchmarks/results/`` (git ignores it).
+
+``curve`` trains the notebook's recipe with seeds 42, 43 and 44 and records the validation PSNR after every epoch
+against the minutes of training, beside the best tuned filter's validation PSNR with that seed's noise: how long the
+U-Net needs to pass the filter, and where on the curve the gain comes. It reads no test photo.
 
 ``bm3d`` scores BM3D on exactly the noisy test photos that the notebook scores (seed 42), told the true noise
 level. The ``bm3d`` package is free for non-commercial use only, so it is not one of the tutorial's requirements:
@@ -213,6 +218,64 @@ def table(result):
     return lines
 
 
+def tuned_filters_on_validation(seed):
+    """{filter: (best strength, its validation PSNR)}, each filter tuned on the validation crops with seed's noise."""
+    benchmark._start_worker()
+    clean, noisy = validation_crops(seed)
+    found = {}
+    for method, grid in PHOTO_GRIDS.items():
+        strength, tried = utils.tune_classical_filter(method, clean, noisy, grid=grid, noise_sigma=PHOTO_NOISE_SIGMA)
+        found[method] = (strength, float(tried[strength]))
+    return found
+
+
+def curve(arguments):
+    """The notebook's recipe, one training per seed, with its validation curve and the best filter's score."""
+    folder = arguments.output_dir / "photo_models"
+    runs = []
+    for seed in arguments.seeds:
+        task = {"label": NOTEBOOK_RECIPE, "recipe": RECIPES[NOTEBOOK_RECIPE], "seed": seed, "epochs": arguments.epochs,
+                "patches": arguments.patches, "model_path": str(folder / f"curve_{seed}.keras")}
+        row = benchmark.run_in_fresh_process(train_photo_unet, task)
+        row["filters"] = benchmark.run_in_fresh_process(tuned_filters_on_validation, seed)
+        runs.append(row)
+    return {"recipe": NOTEBOOK_RECIPE, "epochs": arguments.epochs, "runs": runs}
+
+
+def crossing(minutes, psnr, target):
+    """The minutes at which a curve first passes ``target``, and from which it stays above; None where it does not."""
+    above = [value > target for value in psnr]
+    first = next((minute for minute, is_above in zip(minutes, above, strict=True) if is_above), None)
+    stays = next((minutes[index] for index in range(len(above)) if all(above[index:])), None)
+    return first, stays
+
+
+def curve_table(result):
+    runs = result["runs"]
+    seeds = ", ".join(str(run["seed"]) for run in runs)
+    title = (f"Validation PSNR (dB) on the middle crops of {', '.join(VALIDATION_PHOTOS)} after each epoch, against "
+             f"the minutes of training: {result['recipe']}, mean ± sd over seeds {seeds}")
+    lines = [title, "", "| epoch | minutes of training | validation PSNR (dB) |", "|---:|---:|---:|"]
+    for epoch in range(len(runs[0]["curve_psnr"])):
+        minutes = _pm([run["curve_minutes"][epoch] for run in runs])
+        lines.append(f"| {epoch + 1} | {minutes} | {_pm([run['curve_psnr'][epoch] for run in runs])} |")
+    header = ("| seed | best tuned filter on validation | its validation PSNR (dB) | the U-Net passes it at | "
+              "and stays above from |")
+    lines += ["", header, "|---:|---|---:|---|---|"]
+    for run in runs:
+        method = max(run["filters"], key=lambda name: run["filters"][name][1])
+        strength, score = run["filters"][method]
+        passes = ["never" if minute is None else f"{minute:.1f} min"
+                  for minute in crossing(run["curve_minutes"], run["curve_psnr"], score)]
+        lines.append(f"| {run['seed']} | {method} ({strength}) | {score:.2f} | {passes[0]} | {passes[1]} |")
+    second_half = [run["curve_psnr"][-1] - next(psnr for minute, psnr in zip(run["curve_minutes"], run["curve_psnr"],
+                                                                            strict=True)
+                                                if minute >= run["curve_minutes"][-1] / 2) for run in runs]
+    total = _pm([run["curve_minutes"][-1] for run in runs])
+    lines += ["", f"Gain over the second half of the minutes: {_pm(second_half)} dB, of {total} minutes in all."]
+    return lines
+
+
 def bm3d_denoise(bm3d, noisy_photo):
     """BM3D (the ``bm3d`` module) on one noisy photo, told the true noise level, clipped to [0, 1]."""
     return np.clip(bm3d.bm3d(noisy_photo, sigma_psd=PHOTO_NOISE_SIGMA), 0.0, 1.0).astype(np.float32)
@@ -240,7 +303,7 @@ def bm3d_scores():
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "bm3d"), help="what to measure")
+    parser.add_argument("probe", choices=("sweep", "curve", "bm3d"), help="what to measure")
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES), metavar="RECIPE",
                         help="recipes for 'sweep' (default: all)")
     parser.add_argument("--finalists", type=int, default=FINALISTS,
@@ -249,6 +312,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--patches", type=int, help="patches per epoch for every recipe (default: each recipe's)")
     parser.add_argument("--filters", nargs="+", choices=list(PHOTO_GRIDS), default=list(PHOTO_GRIDS), metavar="FILTER",
                         help="classical filters to tune and score (default: all five)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[SEED, *FINAL_SEEDS],
+                        help="seeds for 'curve' (default: 42 43 44)")
     parser.add_argument("--output-dir", type=Path, default=benchmark.RESULTS_DIR, help="where to write the results")
     arguments = parser.parse_args(argv)
     if min(arguments.finalists, arguments.epochs, arguments.patches or 1) < 1:
@@ -261,6 +326,10 @@ def main(argv=None):
     if arguments.probe == "bm3d":
         return bm3d_scores()
     start = time.perf_counter()
+    if arguments.probe == "curve":
+        result = curve(arguments)
+        result["wall_seconds"] = time.perf_counter() - start
+        return write_result(result, arguments.output_dir / "photo_curve.json", curve_table(result))
     result = sweep(arguments)
     result["wall_seconds"] = time.perf_counter() - start
     return write_result(result, arguments.output_dir / "photo_sweep.json", table(result))

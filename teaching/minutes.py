@@ -1,17 +1,28 @@
-"""The minutes of TEACHING.md, from the committed notebook: reading time from its text, running time from the
-timestamps of its last run, and each exercise's solution time, measured when the notebook was run.
+"""The minutes of TEACHING.md, from the committed notebook: teaching time from its text and its runs, the two lessons'
+timelines, and what each exercise needs and takes.
 
-    python teaching/minutes.py           # rewrite the tables of TEACHING.md from the committed notebook
-    python teaching/minutes.py --check   # fail if TEACHING.md's tables differ from the notebook (the tests do)
-    python teaching/minutes.py --run     # run the notebook top to bottom, in place, then time every solution
-    python teaching/minutes.py --prepared  # after --run: time a second run that loads the saved models
+    python teaching/minutes.py             # rewrite the tables of TEACHING.md from the committed notebook
+    python teaching/minutes.py --check     # fail if TEACHING.md's tables differ from the notebook (the tests do)
+    python teaching/minutes.py --run       # run the notebook top to bottom, in place, then time every solution
+    python teaching/minutes.py --prepared  # after --run: a student's Run All from the students' bundle, timed
 
 ``--run`` is how the committed notebook is made: it executes every cell in a fresh kernel (as ``jupyter nbconvert
 --execute --inplace`` does), then runs each exercise's hint and worked solution in the same kernel, and stores the
 solution's seconds in the metadata of its cell, with the checks of what its text says about time
 (``TIMING_CHECKS`` in tests/exercises.py) and what they printed. Set ``MNIST_PATH`` first, for the full data set.
-``--prepared`` then runs a copy with ``REUSE_SAVED_MODELS = True``, as a teacher's class does, and stores the
-minutes that its last cell prints (the notebook's own clock) in the notebook's metadata, beside the full run's.
+``--prepared`` then builds the students' bundle (``teaching/bundle.py``) from the models that run saved, unpacks it
+in an empty folder and runs the students' copy there in a fresh kernel, as a student's *Run All* (or a teacher's
+prepared class) does: it stores the bundle's size, that run's minutes and each cell's seconds in the notebook's
+metadata. The lessons' timelines use those seconds: in class, part 2 loads its models instead of training them.
+
+**The pace.** A teacher speaks the prose at ``WORDS_PER_MINUTE`` = 130 words a minute: a lecture's pace, slower
+than conversation (about 150) because a class needs pauses at the figures and the formulas, and much slower than
+silent reading (200 to 250). Code is read at ``CODE_LINES_PER_MINUTE`` = 10 lines a minute: a line that the teacher
+can explain. Collapsed cells (the quality checks) are run, not read. A check question takes ``CHECK_MINUTES``.
+A student writes an exercise's code at ``WRITE_LINES_PER_MINUTE`` = 1.5 lines a minute, adapting code that the
+hint points to, after reading the exercise at 200 words a minute. An exercise fits in a lesson's class time if it
+takes at most ``IN_CLASS_MINUTES`` to write and run, runs after that lesson's sections, and the sections that its
+text names (in italics, such as *Train*) are among them.
 """
 
 from __future__ import annotations
@@ -25,25 +36,42 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chapters
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "denoising_autoencoder.ipynb"
 GUIDE = ROOT / "TEACHING.md"
-WORDS_PER_MINUTE = 200  # reading prose aloud or on a projector, with a pause for the figures
-CODE_LINES_PER_MINUTE = 10  # reading code is slower: a line a student can explain
-IN_CLASS_SECONDS = 60  # an exercise whose solution runs within a minute fits in class
-# The sections of each lesson, by the start of their headings.
-PATHS = {
-    "45 minutes": ["Setup", "Load the data", "Add noise", "Build the autoencoder", "Train",
-                   "Denoise the test digits", "Evaluate on the whole test set", "Play"],
-    "90 minutes": ["Setup", "Load the data", "Add noise", "Build the autoencoder", "Train",
-                   "Denoise the test digits", "Evaluate on the whole test set", "Other architectures",
-                   "Do we even need deep learning", "Photographs", "Play"],
+WORDS_PER_MINUTE = 130  # prose spoken to a class
+CODE_LINES_PER_MINUTE = 10  # code explained to a class
+CHECK_MINUTES = 2  # a check question: asked, answered by a show of hands, discussed
+SLACK_MINUTES = 10  # at least this much of each lesson for questions, the demo and one exercise
+READ_WORDS_PER_MINUTE = 200  # a student reading an exercise alone
+WRITE_LINES_PER_MINUTE = 1.5  # a student writing code by adapting the notebook's, thinking as they go
+IN_CLASS_MINUTES = 8  # an exercise that takes at most this long fits in a lesson's slack, with the demo
+# Each lesson: its length, the sections it teaches (by the start of their headings, in order), and the sections
+# after which it asks a check question (TEACHING.md gives the questions).
+LESSONS = {
+    "45 minutes": {"length": 45,
+                   "sections": ["Setup", "Parameters", "Load the data", "Add noise", "Measure the damage",
+                                "Build the autoencoder", "Train", "Denoise the test digits",
+                                "Evaluate on the whole test set", "Play"],
+                   "checks": ["Measure the damage", "Evaluate on the whole test set"]},
+    "90 minutes": {"length": 90,
+                   "sections": ["Setup", "Parameters", "Load the data", "Add noise", "Measure the damage",
+                                "Build the autoencoder", "Train", "Denoise the test digits",
+                                "Evaluate on the whole test set", "Where does it fail",
+                                "What did the autoencoder learn", "Save and reload",
+                                "Summary of part 1", "Part 2", "Other architectures",
+                                "Do we even need deep learning", "Play"],
+                   "checks": ["Measure the damage", "Evaluate on the whole test set", "Other architectures"]},
 }
+PATHS = {name: lesson["sections"] for name, lesson in LESSONS.items()}
 
 
 def in_path(title, start):
     """Whether a section's heading is the one that ``start`` names ("Train" is not "Training without...")."""
-    return title == start or re.match(re.escape(start) + r"[:?]", title) is not None
+    return title == start or (title.startswith(start) and title[len(start)] in ":? ")
 
 
 START, END = "<!-- {name}: generated by teaching/minutes.py, do not edit -->", "<!-- end of {name} -->"
@@ -59,33 +87,160 @@ def seconds_of(cell):
     return (stamps[1] - stamps[0]).total_seconds()
 
 
-def sections(notebook):
-    """[(title, reading minutes, running minutes)], one per heading of level 1 or 2; solutions are not read."""
+def prose_words(text):
+    return len(re.sub(r"```.*?```|\$\$.*?\$\$", " ", text, flags=re.DOTALL).split())
+
+
+def reading_minutes(cell):
+    """Minutes to teach a cell's text: its prose spoken, its code explained; a collapsed cell is not read."""
+    text = "".join(cell["source"])
+    if cell["cell_type"] == "markdown":
+        return prose_words(text) / WORDS_PER_MINUTE
+    if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+        return 0.0
+    return len(text.splitlines()) / CODE_LINES_PER_MINUTE
+
+
+def section_cells(cells):
+    """``{title: [cell indices]}``, one section per heading of level 1 to 3 before the exercises, and the exercises as
+    one section; the title and overview at the top are no section."""
+    marks = [(index, title) for index, level, title in _headings(cells)]
+    found = {}
+    for number, (index, title) in enumerate(marks):
+        end = marks[number + 1][0] if number + 1 < len(marks) else len(cells)
+        found[title] = list(range(index, end))
+    return found
+
+
+def _headings(cells):
+    """Headings of level 1 to 3 up to the Exercises heading, and that heading."""
     found = []
+    for index, cell in enumerate(cells):
+        match = re.match(r"(#{1,3}) (.+)", "".join(cell["source"])) if cell["cell_type"] == "markdown" else None
+        if match:
+            found.append((index, len(match.group(1)), match.group(2).strip()))
+            if match.group(2).strip() == "Exercises":
+                break
+    return found[1:]  # the first is the notebook's title
+
+
+def prepared_seconds(notebook):
+    """{cell id: seconds} of the students' run from the bundle, as ``--prepared`` stored them, or {}."""
+    return notebook["metadata"].get("teaching", {}).get("prepared_cell_seconds", {})
+
+
+def sections(notebook):
+    """[(title, minutes to teach, minutes to run, minutes to run in class)] per section; the solutions are not read,
+    and a prepared class (or a student's bundle) loads part 2's models, so it runs as ``--prepared`` measured."""
+    cells, prepared = notebook["cells"], prepared_seconds(notebook)
+    found = []
+    for title, indices in section_cells(cells).items():
+        taught = [cells[index] for index in indices if "solution" not in cells[index].get("metadata", {}).get("tags", [])]
+        run = sum(seconds_of(cell) for cell in taught) / 60
+        in_class = sum(prepared.get(cell.get("id"), seconds_of(cell)) for cell in taught
+                       if cell["cell_type"] == "code") / 60
+        found.append((title, sum(reading_minutes(cell) for cell in taught), run, in_class))
+    return found
+
+
+def lesson_sections(notebook, lesson):
+    """The rows of ``sections`` that a lesson teaches, in order."""
+    rows = sections(notebook)
+    return [row for start in LESSONS[lesson]["sections"] for row in rows if in_path(row[0], start)]
+
+
+def lesson_cells(cells, lesson):
+    """The cell indices that a lesson runs, in the notebook's order."""
+    by_title = section_cells(cells)
+    chosen = {index for start in LESSONS[lesson]["sections"] for title, indices in by_title.items()
+              if in_path(title, start) for index in indices}
+    return sorted(chosen)
+
+
+def timeline(notebook, lesson):
+    """[(start minute, what, minutes)] of a lesson: its sections, taught and run in class, its check questions, and
+    the slack that is left for questions, the demo and one exercise."""
+    rows, clock = [], 0.0
+    for title, read, _, in_class in lesson_sections(notebook, lesson):
+        rows.append((clock, title, read + in_class))
+        clock += read + in_class
+        if any(in_path(title, start) for start in LESSONS[lesson]["checks"]):
+            rows.append((clock, "check question", CHECK_MINUTES))
+            clock += CHECK_MINUTES
+    rows.append((clock, "slack: questions, the demo, one exercise", LESSONS[lesson]["length"] - clock))
+    return rows
+
+
+def exercise_runs_after(notebook, indices):
+    """{exercise number: whether its hint and solution run after the cells ``indices`` alone}."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from exercises import exercises, hint_code
+
+    base = chapters.code_of(notebook["cells"], indices)
+    return {number: not chapters.missing_names(base + [("hint", hint_code(spans)), ("solution", solution)])
+            for number, spans, solution in exercises(notebook)}
+
+
+def exercise_cites(notebook):
+    """{exercise number: [section titles]}: the sections that an exercise's text names, in italics."""
+    titles = list(section_cells(notebook["cells"]))
+    found = {}
     for cell in notebook["cells"]:
-        text, tags = "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])
-        heading = re.match(r"#{1,2} (.+)", text)
-        if cell["cell_type"] == "markdown" and heading:
-            found.append([heading.group(1).strip(), 0.0, 0.0])
-        if not found or "solution" in tags:
-            continue
-        if cell["cell_type"] == "markdown":
-            prose = re.sub(r"```.*?```|\$\$.*?\$\$", " ", text, flags=re.DOTALL)
-            found[-1][1] += len(prose.split()) / WORDS_PER_MINUTE
+        if "exercise" in cell.get("metadata", {}).get("tags", []):
+            text = "".join(cell["source"])
+            number = int(re.match(r"### Exercise (\d+)\.", text).group(1))
+            found[number] = [title for title in titles for name in re.findall(r"(?<![*\w])\*([^*`]+?)\*(?!\*)", text)
+                             if in_path(title, name.rstrip(".?"))]
+    return found
+
+
+def exercise_in_class(notebook, lesson):
+    """{exercise number: whether it fits in the lesson: quick enough, runnable after it, and on its sections}."""
+    runs = exercise_runs_after(notebook, lesson_cells(notebook["cells"], lesson))
+    taught = [title for title, *_ in lesson_sections(notebook, lesson)]
+    cites = exercise_cites(notebook)
+    return {number: runs[number] and minutes <= IN_CLASS_MINUTES and set(cites[number]) <= set(taught)
+            for number, _, minutes, _ in exercise_times(notebook)}
+
+
+def exercise_needs(notebook):
+    """{exercise number: [chapter titles]}: the chapters of part 2 that an exercise needs after part 1, found by the
+    names its hint and solution read (``chapters.missing_names``)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from exercises import exercises, hint_code
+
+    cells = notebook["cells"]
+    parts = chapters.parts(cells)
+    needs = {}
+    for number, spans, solution in exercises(notebook):
+        own = [("hint", hint_code(spans)), ("solution", solution)]
+        options = [[], *[[title] for title in parts["chapters"]], list(parts["chapters"])]
+        for option in options:
+            indices = parts["part 1"] + [index for title in option for index in parts["chapters"][title]]
+            if not chapters.missing_names(chapters.code_of(cells, indices) + own):
+                needs[number] = option
+                break
         else:
-            found[-1][1] += len(text.splitlines()) / CODE_LINES_PER_MINUTE
-            found[-1][2] += seconds_of(cell) / 60
-    return [(title, read, run) for title, read, run in found if not title.startswith("Denoise handwritten")]
+            needs[number] = ["(does not run)"]
+    return needs
 
 
 def exercise_times(notebook):
-    """[(number, title, solution seconds)], as the last ``--run`` measured them."""
+    """[(number, title, minutes to write, solution seconds)], the seconds as the last ``--run`` measured them."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from exercises import SOLUTION
+
     found = []
     for index, cell in enumerate(notebook["cells"]):
         if "exercise" in cell.get("metadata", {}).get("tags", []):
-            number, title = re.match(r"### Exercise (\d+)\. (.+)", "".join(cell["source"])).groups()
-            solution = notebook["cells"][index + 1].get("metadata", {}).get("teaching", {})
-            found.append((int(number), title, solution.get("solution_seconds")))
+            text = "".join(cell["source"])
+            number, title = re.match(r"### Exercise (\d+)\. (.+)", text).groups()
+            solution = notebook["cells"][index + 1]
+            seconds = solution.get("metadata", {}).get("teaching", {}).get("solution_seconds")
+            code = SOLUTION.search("".join(solution["source"])).group(1)
+            lines = len([line for line in code.splitlines() if line.strip()])
+            writing = prose_words(text) / READ_WORDS_PER_MINUTE + lines / WRITE_LINES_PER_MINUTE
+            found.append((int(number), title, writing + (seconds or 0) / 60, seconds))
     return found
 
 
@@ -102,32 +257,43 @@ def run_minutes(notebook):
     return None
 
 
-def prepared_lines(notebook):
-    """The table of a full run against a prepared one, whose minutes ``--prepared`` stored."""
-    prepared = notebook["metadata"].get("teaching", {}).get("prepared_run_minutes")
-    return "\n".join(["| run | minutes, by the notebook's own clock |", "| --- | ---: |",
-                      f"| the first run, which trains and saves every model | {run_minutes(notebook)} |",
-                      f"| a prepared class: the next run, with `REUSE_SAVED_MODELS = True` | {prepared} |"])
+def _short(title):
+    return title.split(":")[0]
 
 
 def tables(notebook):
     """{block name: Markdown} for TEACHING.md."""
     rows = sections(notebook)
-    section_lines = ["| section | minutes to read | minutes to run |", "| --- | ---: | ---: |"]
-    section_lines += [f"| {title} | {read:.0f} | {run:.1f} |" for title, read, run in rows]
+    section_lines = ["| section | minutes to teach | minutes to run | in a prepared class |",
+                     "| --- | ---: | ---: | ---: |"]
+    section_lines += [f"| {title} | {read:.1f} | {run:.1f} | {in_class:.1f} |" for title, read, run, in_class in rows]
     section_lines.append(f"| **the whole notebook** | **{sum(r[1] for r in rows):.0f}** | "
-                         f"**{sum(r[2] for r in rows):.1f}** |")
-    path_lines = ["| lesson | sections | minutes to read | minutes to run |", "| --- | --- | ---: | ---: |"]
-    for name, starts in PATHS.items():
-        chosen = [row for row in rows if any(in_path(row[0], start) for start in starts)]
-        path_lines.append(f"| {name} | {'; '.join(row[0] for row in chosen)} | {sum(r[1] for r in chosen):.0f} | "
-                          f"{sum(r[2] for r in chosen):.1f} |")
-    exercise_lines = ["| exercise | where | seconds to run the solution |", "| --- | --- | ---: |"]
-    for number, title, seconds in exercise_times(notebook):
-        where = "not measured" if seconds is None else "in class" if seconds <= IN_CLASS_SECONDS else "homework"
-        exercise_lines.append(f"| {number}. {title} | {where} | {'' if seconds is None else f'{seconds:.0f}'} |")
-    return {"sections": "\n".join(section_lines), "paths": "\n".join(path_lines),
-            "exercises": "\n".join(exercise_lines), "prepared": prepared_lines(notebook)}
+                         f"**{sum(r[2] for r in rows):.1f}** | **{sum(r[3] for r in rows):.1f}** |")
+    blocks = {"sections": "\n".join(section_lines)}
+    for lesson in LESSONS:
+        lines = ["| at minute | what | minutes |", "| ---: | --- | ---: |"]
+        lines += [f"| {start:.0f} | {_short(what)} | {minutes:.1f} |" for start, what, minutes in
+                  timeline(notebook, lesson)]
+        blocks[f"lesson {lesson.split()[0]}"] = "\n".join(lines)
+    needs = exercise_needs(notebook)
+    fits = {lesson: exercise_in_class(notebook, lesson) for lesson in LESSONS}
+    exercise_lines = ["| exercise | needs, after part 1 | minutes to write and run | seconds to run the solution | "
+                      + " | ".join(f"in the {lesson.replace(' minutes', '-minute')} lesson" for lesson in LESSONS) + " |",
+                      "| --- | --- | ---: | ---: |" + " --- |" * len(LESSONS)]
+    for number, title, minutes, seconds in exercise_times(notebook):
+        need = ", ".join(_short(chapter) for chapter in needs[number]) or "nothing more"
+        where = ["not measured" if seconds is None else "in class" if fits[lesson][number] else "homework"
+                 for lesson in LESSONS]
+        exercise_lines.append(f"| {number}. {title} | {need} | {minutes:.0f} | "
+                              f"{'' if seconds is None else f'{seconds:.0f}'} | {' | '.join(where)} |")
+    blocks["exercises"] = "\n".join(exercise_lines)
+    teaching = notebook["metadata"].get("teaching", {})
+    blocks["prepared"] = "\n".join([
+        "| run | minutes, by the notebook's own clock |", "| --- | ---: |",
+        f"| the first run, which trains and saves every model | {run_minutes(notebook)} |",
+        (f"| a student's *Run All* from the bundle ({teaching.get('bundle_megabytes')} MB), "
+         f"as a prepared class runs | {teaching.get('prepared_run_minutes')} |")])
+    return blocks
 
 
 def with_tables(guide, notebook):
@@ -182,29 +348,42 @@ def run_and_time(path=NOTEBOOK):
 
 
 def run_prepared(path=NOTEBOOK):
-    """Run a copy of the notebook with the saved models reused; store its minutes in the notebook's metadata."""
+    """A student's Run All from the bundle: build it, unpack it in an empty folder, run the students' copy there in a
+    fresh kernel; store the bundle's size, the run's minutes and each cell's seconds in the notebook's metadata."""
     import tempfile
+    import zipfile
 
-    import papermill
+    from nbclient import NotebookClient
+
+    import bundle
 
     with tempfile.TemporaryDirectory() as folder:
-        output = Path(folder) / "prepared.ipynb"
-        papermill.execute_notebook(str(path), str(output), parameters={"REUSE_SAVED_MODELS": True}, cwd=str(ROOT),
-                                   progress_bar=False, kernel_name="python3")
-        minutes = run_minutes(nbformat.read(output, as_version=4))
+        archive = bundle.make_bundle(Path(folder) / "bundle.zip")
+        megabytes = round(archive.stat().st_size / 1e6, 1)
+        student_folder = Path(folder) / "student"
+        with zipfile.ZipFile(archive) as unpacked:
+            unpacked.extractall(student_folder)
+        student_path = next(student_folder.rglob(bundle.STUDENT_NOTEBOOK))
+        student = nbformat.read(student_path, as_version=4)
+        NotebookClient(student, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": student_path.parent}}).execute()
+    minutes = run_minutes(student)
     if minutes is None:
-        raise SystemExit("the prepared run printed no whole-run minutes")
+        raise SystemExit("the students' run printed no whole-run minutes")
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata.setdefault("teaching", {})["prepared_run_minutes"] = minutes
+    notebook.metadata.setdefault("teaching", {}).update(
+        prepared_run_minutes=minutes, bundle_megabytes=megabytes,
+        prepared_cell_seconds={cell.id: round(seconds_of(cell), 2) for cell in student.cells
+                               if cell.cell_type == "code"})
     nbformat.write(notebook, path)
-    print(f"the prepared run took {minutes} minutes")
+    print(f"the students' bundle: {megabytes} MB; its Run All took {minutes} minutes")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if TEACHING.md differs from the notebook")
     parser.add_argument("--run", action="store_true", help="run the notebook in place and time the solutions first")
-    parser.add_argument("--prepared", action="store_true", help="then time a run that reuses the saved models")
+    parser.add_argument("--prepared", action="store_true", help="then time a student's run from the bundle")
     arguments = parser.parse_args(argv)
     if arguments.run:
         run_and_time()

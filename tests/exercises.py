@@ -41,7 +41,9 @@ assert big_restored.shape == (56, 56), big_restored.shape
 assert abs(tiled_psnr - one_by_one_psnr) < 1.0, (tiled_psnr, one_by_one_psnr)
 """,
     7: """
-assert misread[worst].mean() > 1.3 * misread.mean(), (misread[worst].mean(), misread.mean())
+for wrong in (misread, misread_clean):  # the worst digits are hard to read, denoised or clean
+    assert wrong[worst].mean() > 1.3 * wrong.mean(), (wrong[worst].mean(), wrong.mean())
+assert set(changed) <= set(worst) and not misread_clean[changed].any() and misread[changed].all()
 """,
     8: """
 accuracy = np.trace(confusion) / confusion.sum()
@@ -85,7 +87,7 @@ TIMING_CHECKS = {
     2: """
 time_ratio = exercise_2["training seconds"].iloc[1] / exercise_2["training seconds"].iloc[0]
 print(f"time ratio {time_ratio:.2f}")
-assert 1.2 < time_ratio < 2, f"twice the epochs should take longer, not quite twice as long: {time_ratio}"
+assert 1 < time_ratio < 2, f"twice the epochs should take longer, but less than twice as long: {time_ratio}"
 """,
     3: """
 epoch_ratio = exercise_3.iloc[1]["seconds per epoch"] / exercise_3.iloc[0]["seconds per epoch"]
@@ -95,7 +97,7 @@ assert 0.25 < epoch_ratio < 1, f"each epoch should be quicker, though not four t
     4: """
 speedup = exercise_4["training seconds"].iloc[0] / exercise_4["training seconds"].iloc[1]
 print(f"speed-up {speedup:.2f}")
-assert speedup < 4, f"half the channels should not train four times faster: {speedup}"
+assert speedup < 2, f"half the channels should train hardly faster, far from four times: {speedup}"
 """,
 }
 

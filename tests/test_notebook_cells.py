@@ -2,8 +2,8 @@
 cells run on any machine (no /proc/cpuinfo, an ARM CPU).
 
 Cells are found by their tags (``autoencoder-model``, ``keras-io-model``, ``unet-model``, ``residual-model``,
-``autoencoder-compile``, ``autoencoder-training``, ``training-speed``, ``part-1-checks``, ``part-2-checks``), so
-these tests fail if a cell is edited out of step.
+``autoencoder-compile``, ``autoencoder-training``, ``reload-check``, ``part-1-checks`` and each chapter's checks),
+so these tests fail if a cell is edited out of step.
 """
 
 import builtins
@@ -108,14 +108,6 @@ def a_machine_without_proc_cpuinfo(monkeypatch):
         pathlib.Path("/proc/cpuinfo").read_text()
 
 
-def test_the_training_speed_cell_runs_without_proc_cpuinfo(a_machine_without_proc_cpuinfo):
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(compile(cell("training-speed"), "<cell training-speed>", "exec"),
-             {"np": np, "os": __import__("os"), "history": {"images_per_second": [900.0, 1000.0]}})
-    assert "our autoencoder: 950 training images per second on" in output.getvalue()
-
-
 def test_the_notebooks_helpers_run_without_proc_cpuinfo(a_machine_without_proc_cpuinfo, tmp_path):
     # Every kind of helper the notebook calls, on a machine that has no /proc/cpuinfo.
     clean = np.zeros((8, 28, 28, 1), np.float32)
@@ -142,9 +134,7 @@ def test_the_reload_check_runs_and_catches_a_model_that_changed_on_disk(tmp_path
     monkeypatch.chdir(tmp_path)  # the cell saves into models/ under the working folder
     keras.utils.set_random_seed(0)
     model = utils.build_autoencoder(filters=(4, 4, 4))
-    (tmp_path / "models").mkdir()  # the training cell made it, saving its run
-    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "model_folder": tmp_path / "models",
-             "train_images": np.zeros((3, 28, 28, 1)),
+    names = {"autoencoder": model, "NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "train_images": np.zeros((3, 28, 28, 1)),
              "noisy_validation_images": np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)}
     assert run_cells("reload-check", **names)["identical"]  # it always runs, whichever epoch was the best
     load = utils.load_denoiser
@@ -196,38 +186,59 @@ def test_the_part_1_checks_name_a_changed_loss_and_apply_the_full_run_floors():
     assert "the autoencoder's loss is 'mean_squared_error' (default 'binary_crossentropy')" in report
 
 
-def part_2_names(best_filter, networks, photo_unet_psnr=26.0):
-    """What the part-2 checks read: the noisy input at 9.4 dB, a filter, four networks, the experiments, and
-    the photo U-Net on noisy test photos at 20.3 dB."""
+NETWORKS = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
+
+
+def chapter_names(**changes):
+    """What the chapters' checks read, from a working run: the noisy input at 9.4 dB, four networks, a filter, the
+    experiment models and the photo U-Net on noisy test photos at 20.3 dB."""
     import pandas as pd
 
-    scores = {name: {"PSNR": np.array([value])} for name, value in networks.items()}
-    cross = pd.DataFrame(25.0, index=["noisy input"], columns=list(utils.NOISE_KINDS))
+    cross = pd.DataFrame(25.0, index=["gaussian 0.5", "salt_and_pepper 0.2", "speckle 1.0", "poisson 1.0",
+                                      "noisy input"], columns=list(utils.NOISE_KINDS))
     cross.loc["noisy input"] = [9.4, 10.2, 15.6, 13.3]
-    return {"learned_models": dict.fromkeys(networks), "scores": scores, "noisy_psnr": 9.4,
-            "psnr_of": pd.Series(networks), "best_classical_psnr": best_filter,
-            "best_learned_psnr": max(networks.values()), "lead": max(networks.values()) - best_filter,
-            "diagonal": {"gaussian": 18.4, "salt_and_pepper": 21.0, "speckle": 22.1, "poisson": 19.3},
-            "cross_psnr": cross, "unclipped_psnr": 18.3, "clipped_psnr": 13.1, "clean_target_psnr": 18.4,
-            "noisy_photo_psnr": 20.3, "photo_unet_psnr": photo_unet_psnr, "best_filter_psnr": 31.8,
-            "full_data_run": False}
+    names = {"learned_models": dict.fromkeys(NETWORKS), "psnr_of": pd.Series(NETWORKS), "noisy_psnr": 9.4,
+             "scores": {"our autoencoder": {"PSNR": np.array([20.6])}}, "our_psnr": 20.6, "best_classical_psnr": 14.2,
+             "cross_psnr": cross, "cross_names": {name: name.split()[0] for name in cross.index[:4]},
+             "unclipped_psnr": 18.3, "clipped_psnr": 13.1, "clean_target_psnr": 18.4,
+             "noisy_experiment_psnr": 9.4, "experiment_test_images": np.zeros((4, 28, 28, 1), np.float32),
+             "noisy_experiment_images": np.full((4, 28, 28, 1), 0.34, np.float32),
+             "noisy_photo_psnr": 20.3, "photo_unet_psnr": 26.0, "best_filter_psnr": 31.8, "full_data_run": False}
+    return {**names, **changes}
 
 
-def test_the_part_2_checks_fail_when_any_network_falls_to_the_best_filter():
-    networks = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
-    assert printed_by("part-2-checks", **part_2_names(14.2, networks)) == "All quality checks passed.\n"
-    # The best network alone beating the filter used to be enough; now each one must.
-    report = printed_by("part-2-checks", **part_2_names(18.5, networks))
-    assert report.startswith("Quality check failed: 2 of ")
-    assert "keras.io baseline: lead over the best filter (dB): 1.30, expected more than 2.00" in report
+CHAPTER_CHECKS = ("architecture-checks", "filter-checks", "robustness-checks", "noise2noise-checks", "photo-checks")
+
+
+@pytest.mark.parametrize("tag", CHAPTER_CHECKS)
+def test_each_chapters_checks_pass_on_a_working_run(tag):
+    assert printed_by(tag, **chapter_names()) == "All quality checks passed.\n"
+
+
+def test_the_architecture_checks_fail_when_any_network_falls_behind():
+    # The best network alone doing well is not enough: each network must gain over the noisy input.
+    report = printed_by("architecture-checks", **chapter_names(psnr_of=__import__("pandas").Series(
+        {**NETWORKS, "keras.io baseline": 15.9})))
+    assert report.startswith("Quality check failed: 1 of ")
+    assert "keras.io baseline: PSNR gain over the noisy input (dB): 6.50, expected more than 7.00" in report
     assert "You changed no parameter" in report
 
 
-def test_the_part_2_checks_fail_when_the_photo_unet_no_longer_clearly_beats_the_noisy_photos():
-    networks = {"keras.io baseline": 19.8, "our autoencoder": 20.6, "U-Net": 20.9, "residual (DnCNN-style)": 20.3}
-    report = printed_by("part-2-checks", **part_2_names(14.2, networks, photo_unet_psnr=22.0), PHOTO_EPOCHS=1)
+def test_the_filter_checks_fail_when_the_autoencoder_no_longer_clearly_beats_the_filter():
+    report = printed_by("filter-checks", **chapter_names(our_psnr=15.0))
+    assert "our autoencoder's lead over the best filter (dB): 0.80, expected more than 2.00" in report
+
+
+def test_the_photo_checks_fail_when_the_photo_unet_no_longer_clearly_beats_the_noisy_photos():
+    report = printed_by("photo-checks", **chapter_names(photo_unet_psnr=22.0), PHOTO_EPOCHS=1)
     assert report.startswith("Quality check failed: 1 of ")
     assert "the photo U-Net's gain over the noisy test photos (dB): 1.70, expected more than 3.00" in report
+    assert "You changed: PHOTO_EPOCHS = 1 (default 14)." in report
+
+
+def test_the_noise2noise_checks_fail_when_clipping_no_longer_hurts():
+    report = printed_by("noise2noise-checks", **chapter_names(clipped_psnr=17.9))
+    assert "Noise2Noise: unclipped over clipped targets (dB): 0.40, expected more than 2.00" in report
 
 
 @pytest.mark.parametrize("quick", [False, True])
@@ -242,23 +253,31 @@ def test_the_defaults_that_changes_are_measured_from_are_the_parameters_cell(mon
     assert utils.changed_settings(namespace) == []
 
 
-def test_a_prepared_class_reuses_the_saved_run_and_refuses_one_with_other_settings(tmp_path, monkeypatch):
+def test_running_the_training_cell_again_says_so_and_trains_no_further(tmp_path, monkeypatch):
+    """A learner runs the training cell twice: the schedule is spent, so a second pass would train at learning rate 0.
+    The cell says what it did instead, and leaves the weights as they were."""
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     settings = {"NOISE_KIND": "gaussian", "NOISE_LEVEL": 0.5, "BATCH_SIZE": 32, "LEARNING_RATE": 4e-3, "num_epochs": 2,
                 "train_images": (rng.random((64, 28, 28, 1)) > 0.8).astype(np.float32),
                 "validation_images": (rng.random((16, 28, 28, 1)) > 0.8).astype(np.float32)}
-    first = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings)
-    def no_training(*arguments, **keywords):
-        raise AssertionError("a prepared class should load the saved run, not train")
+    namespace = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings)
+    weights = namespace["autoencoder"].get_weights()
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(cell("autoencoder-training"), "<cell autoencoder-training>", "exec"), namespace)
+    assert output.getvalue().startswith("Already trained for 2 epochs")
+    assert len(namespace["history"]["loss"]) == 2
+    for before, after in zip(weights, namespace["autoencoder"].get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
 
-    with monkeypatch.context() as patch:
-        patch.setattr(keras.Model, "fit", no_training)
-        again = run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training", **settings,
-                          REUSE_SAVED_MODELS=True)
-    assert again["history"] == first["history"]
-    for mine, saved in zip(again["autoencoder"].get_weights(), first["autoencoder"].get_weights(), strict=True):
-        np.testing.assert_array_equal(mine, saved)
-    with pytest.raises(ValueError, match="trained with other settings: num_epochs was 2, now 3"):
-        run_cells("autoencoder-model", "autoencoder-compile", "autoencoder-training",
-                  **{**settings, "num_epochs": 3}, REUSE_SAVED_MODELS=True)
+
+def test_train_denoiser_says_when_it_goes_on_from_trained_weights(capsys):
+    """A part-2 training cell run twice trains the same model again: train_denoiser says so."""
+    images = np.zeros((16, 28, 28, 1), np.float32)
+    keras.utils.set_random_seed(0)
+    model = utils.build_autoencoder(filters=(2, 2, 2))
+    utils.train_denoiser(model, images, epochs=1, verbose=0)
+    assert "trained before" not in capsys.readouterr().out
+    utils.train_denoiser(model, images, epochs=1, verbose=0)
+    assert "was trained before, so this call goes on from its trained weights" in capsys.readouterr().out

@@ -4,7 +4,7 @@
   notebook that compares, ranks or states a direction, and every figure, is covered by a claim of
   ``tests/claims.py``: a fragment of its text and an assertion on the committed outputs. A figure must come from
   its claim's source, at the precision printed there.
-* The spreads and the converged U-Net figure that the notebook quotes are the benchmark's.
+* The spreads that the notebook's chapters quote are the benchmark's.
 * Prose is markdown, not strings formatted by code; code lines fit a projector (ruff, 100 columns).
 * Every exercise has a hint and a worked solution, and a check of what it claims (``tests/exercises.py``).
 """
@@ -119,22 +119,33 @@ def _spreads_in_a_table(section, columns=None):
                      if "±" in cell and (columns is None or column in columns)} for row in body}
 
 
-def test_the_spreads_and_the_converged_unet_figure_are_the_benchmarks():
+def _constant(run, tag, name):
+    """The value of ``name``, a literal that the cell tagged ``tag`` assigns."""
+    import ast
+
+    for node in ast.parse(run.code(tag)).body:
+        if isinstance(node, ast.Assign) and [target.id for target in node.targets
+                                             if isinstance(target, ast.Name)] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"cell {tag!r} assigns no literal {name}")
+
+
+def test_the_spreads_that_each_chapter_quotes_are_the_benchmarks():
     run = Run()
-    quoted = re.search(r"^CONVERGED_UNET_PSNR = (\d+\.\d+)", run.code("conclusion"), re.MULTILINE).group(1)
-    measured = re.search(r"epoch: \*\*(\d+\.\d+) dB\*\* at the end", BENCHMARKS).group(1)
-    assert quoted == measured
-    namespace = {}
-    exec(run.code("spread").split("\nprint(")[0], namespace)  # the cell's constants, not its examples
-    exec(run.code("blind-comparison").split("\nfixed, blind")[0], namespace)
-    networks = _spreads_in_a_table("### The spread")
+    networks = {name: spread["test PSNR (dB), mean ± sd"] for name, spread in _spreads_in_a_table("### The spread").items()}
     photos = _spreads_in_a_table("Test photos, scored once", columns=["mean"])
-    measured = {name: spread["test PSNR (dB), mean ± sd"] for name, spread in networks.items()}
-    measured |= {"photo U-Net": photos["photo U-Net"]["mean"], "best photo filter": photos["best tuned filter"]["mean"]}
-    assert namespace["PSNR_SPREAD"] == measured
     experiments = _spreads_in_a_table("Part 2's experiment models")
-    for test, spreads in namespace["EXPERIMENT_SPREAD"].items():
+    assert _constant(run, "spread", "NETWORK_SPREAD") == {
+        name: networks[name] for name in ("keras.io baseline", "our autoencoder", "U-Net", "residual (DnCNN-style)")}
+    assert _constant(run, "filter-comparison", "FILTER_SPREAD") == {
+        "best filter": networks["best classical filter"], "our autoencoder": networks["our autoencoder"]}
+    assert _constant(run, "photo-table", "PHOTO_SPREAD") == {
+        "photo U-Net": photos["photo U-Net"]["mean"], "best photo filter": photos["best tuned filter"]["mean"]}
+    for test, spreads in _constant(run, "blind-comparison", "EXPERIMENT_SPREAD").items():
         assert spreads == {name: experiments[name][test] for name in spreads}, test
+    noise2noise = _constant(run, "noise2noise-comparison", "NOISE2NOISE_SPREAD")
+    assert noise2noise == {"clean targets": experiments["gaussian 0.5"]["gaussian 0.5"],
+                           **{name: experiments[name]["gaussian 0.5"] for name in noise2noise if name != "clean targets"}}
 
 
 def test_prose_is_markdown_not_formatted_strings():

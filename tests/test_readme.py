@@ -46,13 +46,21 @@ def readme_table():
     return rows
 
 
-def test_the_results_table_is_the_notebooks_comparison_table():
-    printed = output_of("comparison-table")
-    notebook_rows = re.findall(r"^(.+?)\s+(?:none|classical|learned)\s+([\d.]+)\s+([\d.]+)\s+\S+$", printed,
-                               re.MULTILINE)
+def notebook_rows(tag, pattern):
+    """(method, PSNR, SSIM) of each row that the cell tagged ``tag`` printed in its table."""
+    return re.findall(pattern, output_of(tag), re.MULTILINE)
+
+
+def test_the_results_table_is_the_notebooks_comparison_and_model_tables():
+    """The noisy input and the filters from the filters chapter's table, the networks from the architectures
+    chapter's, in README's order: by PSNR."""
+    filters = [row for row in notebook_rows("comparison-table", r"^(.+?)\s+(?:none|classical|learned)\s+([\d.]+)\s+"
+                                                                r"([\d.]+)\s+\S+$") if row[0] != "our autoencoder"]
+    networks = notebook_rows("model-table", r"^(\S.+?)\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)$")
+    rows = sorted(filters + networks, key=lambda row: float(row[1]))
     readme_rows = readme_table()
-    assert len(readme_rows) == len(notebook_rows) == 10
-    for readme, (method, psnr, ssim) in zip(readme_rows, notebook_rows, strict=True):
+    assert len(readme_rows) == len(rows) == 10, (len(filters), len(networks))
+    for readme, (method, psnr, ssim) in zip(readme_rows, rows, strict=True):
         word = next(README_WORDS[start] for start in README_WORDS if method.startswith(start))
         assert word in readme["name"], f"README's row {readme['name']!r} should be the notebook's {method!r}"
         for strength in re.findall(r"\(\w+ ([\d.]+)\)", method):  # the tuned filter's strength
