@@ -71,9 +71,9 @@ LOSSES = ("binary_crossentropy", "mean_squared_error", "mean_absolute_error")
 BATCH_SIZE = 16
 PEAK_LEARNING_RATE = 4e-3
 WARMUP_FRACTION = 0.1
-# Keras runs this many training steps per call: the same weights, with less waiting between steps on CPUs that
-# schedule TensorFlow's threads poorly (up to twice as fast for the U-Net on a 2-core VM; benchmarks/README.md).
-STEPS_PER_EXECUTION = 8
+# Training steps per call into the backend: Keras's default. 8 gave the same weights and saved no time beyond the
+# run-to-run spread on a 2-core CPU (benchmarks/README.md, "Seconds per epoch"), and PyTorch accepts only 1.
+STEPS_PER_EXECUTION = 1
 CHECKPOINT_STATE = "training_state.json"  # what train_denoiser adds to a .keras file to make it a checkpoint
 
 
@@ -545,15 +545,18 @@ def ssim(clean, restored):
 
 def compare(name, score, other_name, other_score, *, spread):
     """Word a comparison of two mean scores (dB) as the run-to-run spread allows. ``spread``: the standard
-    deviations over seeds of the two, ``(sd, other_sd)``. The gap between two runs varies by about
-    ``sqrt(sd**2 + other_sd**2)``: a gap within two of those is a tie, and said so; a larger one is a lead, of its size."""
+    deviations over seeds of the two, ``(sd, other_sd)``, from which the gap between two runs varies by about
+    ``sqrt(sd**2 + other_sd**2)``; or one number, the standard deviation of the gap itself, where paired runs measured
+    it. A gap within two of those is a tie, and said so; a larger one is a lead, of its size."""
     for label, value in (("name", name), ("other_name", other_name)):
         if not isinstance(value, str) or not value:
             fail(label, described(value), "a non-empty str", TypeError)
     score, other_score = (check_number(value, label, -math.inf) for value, label in
                           ((score, "score"), (other_score, "other_score")))
+    if isinstance(spread, (int, float, np.integer, np.floating)) and not isinstance(spread, bool):
+        spread = (spread, 0.0)  # the gap's own standard deviation
     if not isinstance(spread, (tuple, list)) or len(spread) != 2:
-        fail("spread", described(spread), "a pair of standard deviations (sd, other_sd)", TypeError)
+        fail("spread", described(spread), "a pair of standard deviations (sd, other_sd), or the gap's own", TypeError)
     band = 2 * math.hypot(*(check_number(sd, "each standard deviation in spread") for sd in spread))
     gap = score - other_score
     if abs(gap) < band:

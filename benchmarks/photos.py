@@ -24,6 +24,7 @@ without it, the script says so and stops.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import statistics
 import sys
@@ -294,10 +295,22 @@ def bm3d_scores():
         restored = bm3d_denoise(bm3d, noisy_photo)
         scores.append(float(utils.psnr(clean_photo[None], restored[None])[0]))
         print(f"{name}: {scores[-1]:.2f} dB ({time.perf_counter() - start:.0f} s)", flush=True)
-    noisy_mean = np.mean([utils.psnr(c[None], n[None])[0] for c, n in zip(clean, noisy, strict=True)])
-    print(f"BM3D, mean PSNR on the {len(TEST_PHOTOS)} test photos: {np.mean(scores):.2f} dB "
-          f"(noisy input {noisy_mean:.2f} dB)")
-    return scores
+    noisy_scores = [float(utils.psnr(c[None], n[None])[0]) for c, n in zip(clean, noisy, strict=True)]
+    return {"test_photos": list(TEST_PHOTOS), "sigma": PHOTO_NOISE_SIGMA, "seed": SEED,
+            "bm3d_version": importlib.metadata.version("bm3d"), "psnr": dict(zip(TEST_PHOTOS, scores, strict=True)),
+            "noisy_psnr": dict(zip(TEST_PHOTOS, noisy_scores, strict=True)), "mean": float(np.mean(scores))}
+
+
+def bm3d_table(result):
+    """BM3D's test-photo PSNR, one column per photo and the mean."""
+    photos = result["test_photos"]
+
+    def row(label, scores, mean):
+        return f"| {label} | " + " | ".join(f"{scores[photo]:.2f}" for photo in photos) + f" | {mean} |"
+
+    return [f"| test photo | {' | '.join(photos)} | mean |", "| --- |" + " ---: |" * (len(photos) + 1),
+            row("noisy input", result["noisy_psnr"], f"{np.mean(list(result['noisy_psnr'].values())):.2f}"),
+            row("BM3D, PSNR (dB)", result["psnr"], f"**{result['mean']:.2f}**")]
 
 
 def parse_arguments(argv=None):
@@ -323,9 +336,11 @@ def parse_arguments(argv=None):
 
 def main(argv=None):
     arguments = parse_arguments(argv)
-    if arguments.probe == "bm3d":
-        return bm3d_scores()
     start = time.perf_counter()
+    if arguments.probe == "bm3d":
+        result = bm3d_scores()
+        result["wall_seconds"] = time.perf_counter() - start
+        return write_result(result, arguments.output_dir / "photo_bm3d.json", bm3d_table(result))
     if arguments.probe == "curve":
         result = curve(arguments)
         result["wall_seconds"] = time.perf_counter() - start
@@ -336,9 +351,11 @@ def main(argv=None):
 
 
 def write_result(result, path, lines):
-    """Write ``result`` as JSON to ``path`` and print its tables (``lines``) and the minutes it took."""
+    """Write ``result`` as JSON to ``path``, with its tables (``lines``) as the report that benchmarks/tables.py shows,
+    and print them and the minutes it took."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1))
+    result["report"] = {"main": lines}
+    path.write_text(json.dumps(benchmark.relative_paths(result, path.parent.resolve()), indent=1, ensure_ascii=False))
     print("\n".join(lines))
     print(f"Wrote {path.name} to {path.parent.name}/ in {result['wall_seconds'] / 60:.1f} min.")
     return result

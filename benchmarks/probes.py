@@ -5,6 +5,9 @@ was chosen.
     python benchmarks/probes.py budget        # the autoencoder and the U-Net with more training images
     python benchmarks/probes.py spread        # the notebook's comparisons over 5 seeds: the run-to-run spread
     python benchmarks/probes.py convergence   # the U-Net trained to convergence: test PSNR after every epoch
+    python benchmarks/probes.py steps         # seconds per epoch with 1 and with 8 steps per call into the backend
+    python benchmarks/probes.py batch         # seconds per epoch with batches of 16 (the notebook's) and of 8
+    python benchmarks/probes.py linear-probe  # the notebook's linear probe: its regularisation, chosen on validation
 
 Everything trains at Gaussian noise 0.5 with ``utils.train_denoiser``. ``sweep`` and ``budget`` train on the
 first training images and score a validation split: the last 5,000 training images, which nothing trains on.
@@ -13,7 +16,13 @@ and 44) and only then scores the test set, for the recipe it picked. ``spread`` 
 default run (its images, budget and noise, everything drawn from the seed) for several seeds, and reports the
 test PSNR of each network and experiment model as mean and standard deviation: the spread that tells a tie
 from a lead. ``convergence`` chooses nothing: it trains for a fixed 30 epochs and scores the test set after
-each. Each training runs in a fresh process. Results are printed as tables and written as JSON to
+each. ``steps`` and ``batch`` time each network's epochs with each setting (1 or 8 training steps per call, Keras's
+``steps_per_execution``; batches of 16 or 8), on the notebook's 6,000 training images, three times each, interleaved
+so that a slow minute of a shared machine slows every setting alike; the first epoch, which also builds the training
+step, is reported apart. ``linear-probe`` trains the
+notebook's autoencoder as its default run does and chooses, for each representation that the notebook probes, the
+regularisation of its logistic regression on the notebook's validation images; then it scores the test images once,
+with the strengths it chose. Each training runs in a fresh process. Results are printed as tables and written as JSON to
 ``benchmarks/results/`` (git ignores it); ``benchmarks/README.md`` explains what they showed.
 """
 
@@ -36,6 +45,9 @@ VALIDATION_SIZE = 5_000  # the last training images: the probes' validation spli
 FINALISTS = 4  # recipes that the sweep's second stage trains with more seeds
 FINAL_SEEDS = (43, 44)
 SPREAD_SEEDS = (42, 43, 44, 45, 46)
+# What 'steps' and 'batch' time; the others are compared with the first setting of each.
+SPEED_SETTINGS = {"steps": {"8 steps per call": {"steps": 8}, "1 step per call": {"steps": 1}},
+                  "batch": {"batch 16": {"batch_size": 16}, "batch 8": {"batch_size": 8}}}
 # The notebook's default run, as its parameters cell sets it.
 NOTEBOOK = {"train_size": 6_000, "validation_size": 1_000, "test_size": 5_000, "epochs": 4, "level": 0.5,
             "experiment_train_size": 3_000, "experiment_epochs": 2, "robustness_test_size": 1_000,
@@ -84,8 +96,12 @@ RECIPES = {
                                                "warmup": 0.0},
     "linear decay, peak 4e-3, batch 64": {"batch_size": 64, "schedule": "linear", "peak": 4e-3},
     "step decay (/10 at 50%, 75%), peak 4e-3, batch 64": {"batch_size": 64, "schedule": "steps", "peak": 4e-3},
+    # The first sweep's winner sat at the edge of its grid (batch 16, the smallest size; peak 4e-3, the largest at
+    # batch 16): these extend it past both edges.
+    "warm-up 10% + cosine, peak 8e-3, batch 16": {"batch_size": 16, "schedule": "warmup-cosine", "peak": 8e-3},
+    "warm-up 10% + cosine, peak 2e-3, batch 8": {"batch_size": 8, "schedule": "warmup-cosine", "peak": 2e-3},
+    "warm-up 10% + cosine, peak 4e-3, batch 8": {"batch_size": 8, "schedule": "warmup-cosine", "peak": 4e-3},
 }
-
 
 
 # What train_denoiser does by default (its batch size and learning rate), left to utils.
@@ -116,7 +132,9 @@ def schedule(recipe, total_steps):
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "budget", "spread", "convergence"), help="which measurement to run")
+    parser.add_argument("probe", choices=("sweep", "budget", "spread", "convergence", *SPEED_SETTINGS,
+                                          "linear-probe"),
+                        help="which measurement to run")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), metavar="MODEL",
                         help="models for 'sweep' and 'budget' (default: autoencoder U-Net)")
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), metavar="RECIPE",
@@ -133,27 +151,37 @@ def parse_arguments(argv=None):
     parser.add_argument("--validation-size", type=int, default=VALIDATION_SIZE,
                         help=f"the last training images, held out to choose on (default: {VALIDATION_SIZE:,})")
     parser.add_argument("--test-size", type=int,
-                        help="test images scored (default: the notebook's 5,000 for 'spread', else all 10,000)")
+                        help="test images scored (default: the notebook's 5,000 for 'spread' and 'convergence', "
+                             "else all 10,000)")
     parser.add_argument("--mnist-path", help="path to mnist.npz (default: the MNIST_PATH variable, then Keras)")
     parser.add_argument("--output-dir", type=Path, default=benchmark.RESULTS_DIR, help="where to write the results")
+    parser.add_argument("--results-name", metavar="NAME.json",
+                        help="the results file to write in --output-dir (default: probe_<probe>.json)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="'steps' and 'batch': trainings of each network with each setting (default: 3)")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="'spread' only: summarize the runs of an earlier result file instead of training")
     arguments = parser.parse_args(argv)
     probe = arguments.probe
     if arguments.from_json and probe != "spread":
         parser.error("--from-json works with 'spread' only")
-    arguments.epochs = arguments.epochs or ([30] if probe == "convergence" else [NOTEBOOK["epochs"]])
+    arguments.epochs = arguments.epochs or ([30] if probe == "convergence" else [3] if probe in SPEED_SETTINGS
+                                            else [NOTEBOOK["epochs"]])
     arguments.seeds = arguments.seeds or list(SPREAD_SEEDS if probe == "spread" else (42, 43, 44))
     arguments.train_size = arguments.train_size or {"budget": 40_000, "convergence": 60_000}.get(
         probe, NOTEBOOK["train_size"])
-    arguments.test_size = arguments.test_size or (NOTEBOOK["test_size"] if probe == "spread" else 10_000)
+    arguments.test_size = arguments.test_size or (NOTEBOOK["test_size"] if probe in ("spread", "convergence",
+                                                                                  *SPEED_SETTINGS) else 10_000)
     arguments.recipes = arguments.recipes or list(RECIPES)
     if min(arguments.epochs) < 1 or min(arguments.train_size, arguments.test_size, arguments.validation_size) < 1:
         parser.error("--epochs, --train-size, --validation-size and --test-size must be at least 1")
     if len(arguments.epochs) != 1:
         parser.error("--epochs takes one number of epochs")
-    if arguments.finalists < 1:
-        parser.error("--finalists must be at least 1")
+    if arguments.finalists < 1 or arguments.repeats < 1:
+        parser.error("--finalists and --repeats must be at least 1")
+    if probe in SPEED_SETTINGS and (arguments.repeats < 2 or arguments.epochs[0] < 2):
+        parser.error(f"'{probe}' needs at least 2 repeats and 2 epochs: a timing without its spread compares "
+                     "nothing, and the first epoch also builds the training step")
     if probe == "spread" and len(set(arguments.seeds)) < 2:
         parser.error("'spread' needs at least two different seeds")
     return arguments
@@ -266,7 +294,8 @@ def converge(task):
 
     (train_images, _), (test_images, _) = utils.load_mnist(task["mnist_path"], verbose=task.get("announce", False))
     train_images, test_images = train_images[:task["train_size"]], test_images[:task["test_size"]]
-    noisy_test = benchmark._noisy(utils, test_images, 0.5, 1)
+    # The notebook's noisy test images: its first test images, noised from its seed + 1, so the two compare.
+    noisy_test = utils.add_noise(test_images, "gaussian", NOTEBOOK["level"], seed=task["seed"] + 1)
     keras.utils.set_random_seed(task["seed"])
     model = utils.build_unet()
     start = time.perf_counter()
@@ -276,6 +305,78 @@ def converge(task):
     psnr = float(utils.psnr(test_images, model.predict(noisy_test, batch_size=500, verbose=0)).mean())
     return {"model": "U-Net", "epochs": task["epochs"], "psnr": psnr, "training_seconds": seconds,
             "test_psnr_per_epoch": history.history["val_psnr"], "train_images": len(train_images)}
+
+
+PROBE_STRENGTHS = (0.0005, 0.002, 0.01, 0.05, 0.2)  # C of scikit-learn's LogisticRegression: 1 / regularisation
+PROBE_SIZE = 3_000  # the notebook's training digits for the probe
+
+
+def linear_probe(task):
+    """The notebook's autoencoder and its linear probe: for each representation, the probe's validation accuracy at
+    every strength of the grid, the strength it chooses, and then that strength's test accuracy."""
+    utils, _ = benchmark._start_worker()
+    import keras
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    seed, level = task["seed"], NOTEBOOK["level"]
+    (train_val_images, train_val_labels), (test_images, test_labels) = utils.load_mnist(task["mnist_path"],
+                                                                                        verbose=False)
+    validation_size = NOTEBOOK["validation_size"]
+    train_images = train_val_images[:-validation_size][:NOTEBOOK["train_size"]]
+    train_labels = train_val_labels[:-validation_size][:NOTEBOOK["train_size"]]
+    validation_images, validation_labels = train_val_images[-validation_size:], train_val_labels[-validation_size:]
+    test_images, test_labels = test_images[:NOTEBOOK["test_size"]], test_labels[:NOTEBOOK["test_size"]]
+    keras.utils.set_random_seed(seed)
+    autoencoder = utils.build_autoencoder()
+    utils.train_denoiser(autoencoder, train_images, epochs=NOTEBOOK["epochs"], seed=seed, verbose=0)
+    encoder = keras.Model(autoencoder.input, autoencoder.get_layer("bottleneck_2").output)
+    # Noise as the notebook draws it: the probe's training digits from seed + 5, validation seed + 2, test seed + 1.
+    noisy = {part: utils.add_noise(images, "gaussian", level, seed=seed + offset) for part, images, offset in
+             [("train", train_images[:PROBE_SIZE], 5), ("validation", validation_images, 2), ("test", test_images, 1)]}
+    clean = {"train": train_images[:PROBE_SIZE], "validation": validation_images, "test": test_images}
+    inputs = {"clean pixels": clean, "noisy pixels": noisy,
+              "bottleneck of the noisy digits": {part: encoder.predict(images, verbose=0)
+                                                 for part, images in noisy.items()}}
+    labels = {"train": train_labels[:PROBE_SIZE], "validation": validation_labels, "test": test_labels}
+    rows = {}
+    for name, parts in inputs.items():
+        flat = {part: features.reshape(len(features), -1) for part, features in parts.items()}
+        fitted = {strength: make_pipeline(StandardScaler(), LogisticRegression(C=strength, max_iter=300)).fit(
+            flat["train"], labels["train"]) for strength in PROBE_STRENGTHS}
+        validation = [float(fitted[strength].score(flat["validation"], labels["validation"]))
+                      for strength in PROBE_STRENGTHS]
+        chosen = PROBE_STRENGTHS[validation.index(max(validation))]
+        rows[name] = {"validation_accuracy": validation, "chosen": chosen,
+                      "test_accuracy": float(fitted[chosen].score(flat["test"], labels["test"]))}
+        print(f"[{name}] C {chosen}: validation {max(validation):.3f}, test {rows[name]['test_accuracy']:.3f}",
+              flush=True)
+    return {"seed": seed, "rows": rows}
+
+
+def time_training(task):
+    """One network trained with one setting (steps per call, batch size, Keras backend): the seconds of each of its
+    epochs, and its test PSNR on the notebook's noisy test images."""
+    if "backend" in task["setting"]:
+        os.environ["KERAS_BACKEND"] = task["setting"]["backend"]  # before Keras starts, in this fresh process
+    utils, _ = benchmark._start_worker()
+    import keras
+
+    utils.STEPS_PER_EXECUTION = task["setting"].get("steps", utils.STEPS_PER_EXECUTION)  # train_denoiser's
+    train_images, _, test_images = _splits(utils, task, test=True)
+    builder, loss = benchmark.MODELS[task["model"]]
+    keras.utils.set_random_seed(benchmark.SEED)
+    model = getattr(utils, builder)()
+    history = utils.train_denoiser(model, train_images, epochs=task["epochs"], seed=benchmark.SEED, loss=loss,
+                                   batch_size=task["setting"].get("batch_size", utils.BATCH_SIZE), verbose=0)
+    seconds = history.history["epoch_seconds"]
+    noisy = utils.add_noise(test_images, "gaussian", NOTEBOOK["level"], seed=benchmark.SEED + 1)  # the notebook's
+    psnr = float(utils.psnr(test_images, model.predict(noisy, batch_size=500, verbose=0)).mean())
+    print(f"[{task['model']}, {task['label']}, repeat {task['repeat']}] seconds per epoch: "
+          + ", ".join(f"{value:.1f}" for value in seconds) + f"; test PSNR {psnr:.2f} dB", flush=True)
+    return {"model": task["model"], "label": task["label"], "repeat": task["repeat"], "epoch_seconds": seconds,
+            "psnr": psnr, "backend": keras.backend.backend()}
 
 
 # --------------------------------------------------------------------------
@@ -326,6 +427,16 @@ def budget(arguments, base):
     return {"rows": [benchmark.run_in_fresh_process(train_and_validate, task) for task in tasks]}
 
 
+def speed(arguments, base):
+    """Each network with each setting, ``--repeats`` times, each in a fresh process; the settings interleaved."""
+    settings = SPEED_SETTINGS[arguments.probe]
+    return {"settings": settings, "repeats": arguments.repeats, "epochs": arguments.epochs[0], "rows": [
+        benchmark.run_in_fresh_process(time_training, {**base, "model": model, "label": label, "setting": setting,
+                                                       "repeat": repeat, "epochs": arguments.epochs[0]})
+        for repeat in range(1, arguments.repeats + 1) for model in benchmark.MODELS
+        for label, setting in settings.items()]}
+
+
 def spread(arguments, base):
     """The notebook's default run for each seed; the mean and standard deviation of every score over them."""
     runs = [benchmark.run_in_fresh_process(notebook_run, {**base, "seed": seed, "epochs": arguments.epochs[0]})
@@ -360,15 +471,20 @@ def main(argv=None):
         result = summarize_spread(earlier["runs"])
         start -= earlier["wall_seconds"]  # the minutes of the run that trained them
     else:
-        result = {"sweep": sweep, "budget": budget, "spread": spread}[arguments.probe](arguments, base)
+        result = {"sweep": sweep, "budget": budget, "spread": spread, "steps": speed, "batch": speed,
+                  "linear-probe": lambda arguments, base: benchmark.run_in_fresh_process(
+                      linear_probe, {**base, "seed": benchmark.SEED})}[arguments.probe](arguments, base)
     result.update(probe=arguments.probe, train_images=arguments.train_size, test_images=arguments.test_size,
                   wall_seconds=time.perf_counter() - start)
     arguments.output_dir.mkdir(parents=True, exist_ok=True)
-    path = arguments.output_dir / f"probe_{arguments.probe}.json"
-    path.write_text(json.dumps(result, indent=1))
+    path = arguments.output_dir / (arguments.results_name or f"probe_{arguments.probe}.json")
+    lines = table(arguments.probe, result)
+    result["report"] = {"main": lines}  # benchmarks/tables.py shows it in benchmarks/README.md
+    path.write_text(json.dumps(benchmark.relative_paths(result, arguments.output_dir.resolve()), indent=1,
+                               ensure_ascii=False))
     if arguments.probe == "convergence":
         plot_convergence(result["rows"][0], arguments.output_dir / "convergence.png")
-    print("\n".join(table(arguments.probe, result)))
+    print("\n".join(lines))
     print(f"Wrote {path.name} to {arguments.output_dir.name}/ in {result['wall_seconds'] / 60:.1f} min.")
     return result
 
@@ -396,8 +512,44 @@ def _pm(values, digits=2):
     return f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
+def speed_table(result):
+    """Seconds per epoch of each network with each setting: the first epoch apart, the later ones averaged per
+    training; mean ± sd over the repeats, and the ratio to the notebook's setting, paired by repeat."""
+    reference = next(iter(result["settings"]))
+    caption = (f"Seconds per epoch on {result['train_images']:,} images, {result['epochs']} epochs per training; "
+               f"mean ± sd over {result['repeats']} trainings of each in fresh processes, interleaved. \"later "
+               "epochs\": the mean of each training's epochs after the first, which also builds the training step. "
+               f"The ratio is to {reference}, repeat by repeat.")
+    lines = [caption, "", ("| network | setting | first epoch (s) | later epochs (s) | ratio of later epochs | "
+                          "test PSNR (dB) |"), "|---|---|---:|---:|---:|---:|"]
+    rows = result["rows"]
+    for model in dict.fromkeys(row["model"] for row in rows):
+        def later(label, model=model):
+            return {row["repeat"]: statistics.mean(row["epoch_seconds"][1:]) for row in rows
+                    if row["model"] == model and row["label"] == label}
+        for label in result["settings"]:
+            first = [row["epoch_seconds"][0] for row in rows if row["model"] == model and row["label"] == label]
+            ratios = [later(label)[repeat] / later(reference)[repeat] for repeat in later(label)]
+            psnr = [row["psnr"] for row in rows if row["model"] == model and row["label"] == label]
+            lines.append(f"| {model} | {label} | {_pm(first, 1)} | {_pm(list(later(label).values()), 1)} | "
+                         f"{_pm(ratios, 2)} | {_pm(psnr)} |")
+    return lines
+
+
 def table(probe, result):
     """Markdown tables of a probe's result, as benchmarks/README.md quotes them."""
+    if probe == "linear-probe":
+        rows = result["rows"]
+        caption = ("Validation accuracy of the linear probe at each strength C (scikit-learn's LogisticRegression, on "
+                   "standardised features), the C chosen on it, and the test accuracy of the chosen C, scored once")
+        lines = [caption, "", "| features | " + " | ".join(f"C {strength}" for strength in PROBE_STRENGTHS)
+                 + " | chosen C | test accuracy |", "|---|" + "---:|" * (len(PROBE_STRENGTHS) + 2)]
+        for name, row in rows.items():
+            lines.append(f"| {name} | " + " | ".join(f"{accuracy:.1%}" for accuracy in row["validation_accuracy"])
+                         + f" | {row['chosen']} | {row['test_accuracy']:.1%} |")
+        return lines
+    if probe in SPEED_SETTINGS:
+        return speed_table(result)
     if probe == "convergence":
         (row,) = result["rows"]
         lines = ["| epoch | test PSNR (dB) |", "|---:|---:|"]

@@ -421,6 +421,7 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
             cells += [f"{entry[f'psnr_{level}']:.2f}", f"{entry[f'ssim_{level}']:.3f}", f"{entry[f'mse_{level}']:.4f}"]
         cells.append(_format(entry["wall_seconds"]))
         lines.append("| " + " | ".join(cells) + " |")
+    speed_lines = []
     if speed_rows:
         speed = pd.DataFrame(speed_rows)
         speed.to_csv(output_dir / "training_speed.csv", index=False, float_format="%.6g")
@@ -429,22 +430,22 @@ def write_results(rows, speed_rows, arguments, details, output_dir):
                    "against the tutorial's train_denoiser (oneDNN "
                    f"{'on' if details['onednn_by_default'] else 'off'} by default on this CPU); "
                    f"achieved GFLOP/s = 3 × forward FLOPs × images/s, against a peak of {details['peak']}).")
-        lines += ["", caption, "",
-                  "| model | how it trains | oneDNN | img/s | × train_denoiser | GFLOP/s | % of peak | PSNR (dB) | Δ PSNR | note |",
-                  "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+        header = ("| model | how it trains | oneDNN | img/s | × train_denoiser | GFLOP/s | % of peak | PSNR (dB) | "
+                  "Δ PSNR | note |")
+        speed_lines += [caption, "", header, "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for model, group in speed.groupby("model", sort=False):
             plain = group[group["variant"] == DEFAULT].iloc[0]
             for _, row in group.iterrows():
                 gflops = 3 * row["flops"] * row["train_images_per_s"] / 1e9
                 share = f"{100 * gflops / details['peak_gflops']:.0f}%" if details["peak_gflops"] else "—"
-                lines.append(
+                speed_lines.append(
                     f"| {model} | {row['variant']} | {'on' if row['onednn'] else 'off'} | "
                     f"{row['train_images_per_s']:,.0f} | "
                     f"{row['train_images_per_s'] / plain['train_images_per_s']:.2f} | {gflops:.1f} | {share} | "
                     f"{row['psnr']:.2f} | {row['psnr'] - plain['psnr']:+.2f} | {row['note']} |")
-    (output_dir / "results.md").write_text("\n".join(lines) + "\n")
+    (output_dir / "results.md").write_text("\n".join([*lines, "", *speed_lines] if speed_lines else lines) + "\n")
     plot_frontier(wide, output_dir / "frontier.png", arguments)
-    return "\n".join(lines)
+    return lines, speed_lines
 
 
 def plot_frontier(wide, path, arguments):
@@ -495,6 +496,18 @@ def plot_frontier(wide, path, arguments):
 # --------------------------------------------------------------------------
 
 
+def relative_paths(result, folder):
+    """``result`` with every path inside ``folder`` written relative to it: a committed results file names no
+    machine's folders."""
+    if isinstance(result, dict):
+        return {key: relative_paths(value, folder) for key, value in result.items()}
+    if isinstance(result, list):
+        return [relative_paths(value, folder) for value in result]
+    if isinstance(result, str) and result.startswith(str(folder) + os.sep):
+        return str(Path(result).relative_to(folder))
+    return result
+
+
 def run_in_fresh_process(function, task):
     """Run function(task) in a new Python process and return its result (spawned: no state is shared)."""
     context = multiprocessing.get_context("spawn")
@@ -536,12 +549,13 @@ def main(argv=None):
                     training_speed, {**base, "train_size": arguments.speed_size, "epochs": 2, "model": model,
                                      "variant": variant}))
     scratch.cleanup()
-    table = write_results(rows, speed_rows, arguments, details, arguments.output_dir)
+    lines, speed_lines = write_results(rows, speed_rows, arguments, details, arguments.output_dir)
     wall = time.perf_counter() - run_start
+    report = {"results": lines, **({"speed": speed_lines} if speed_lines else {})}  # benchmarks/tables.py shows it
     (arguments.output_dir / "run.json").write_text(json.dumps(
         {"arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(arguments).items() if k != "mnist_path"},
-         "machine": details, "wall_seconds": wall}, indent=1))
-    print("\n" + table)
+         "machine": details, "wall_seconds": wall, "report": report}, indent=1, ensure_ascii=False))
+    print("\n" + "\n".join([*lines, "", *speed_lines]))
     written = sorted(path.name for path in arguments.output_dir.iterdir())
     print(f"\nWrote {', '.join(written)} to {arguments.output_dir.name}/ in {wall / 60:.1f} min.")
 

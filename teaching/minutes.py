@@ -8,8 +8,7 @@ timelines, and what each exercise needs and takes.
 
 ``--run`` is how the committed notebook is made: it executes every cell in a fresh kernel (as ``jupyter nbconvert
 --execute --inplace`` does), then runs each exercise's hint and worked solution in the same kernel, and stores the
-solution's seconds in the metadata of its cell, with the checks of what its text says about time
-(``TIMING_CHECKS`` in tests/exercises.py) and what they printed. Set ``MNIST_PATH`` first, for the full data set.
+solution's seconds in the metadata of its cell. Set ``MNIST_PATH`` first, for the full data set.
 ``--prepared`` then builds the students' bundle (``teaching/bundle.py``) from the models that run saved, unpacks it
 in an empty folder and runs the students' copy there in a fresh kernel, as a student's *Run All* (or a teacher's
 prepared class) does: it stores the bundle's size, that run's minutes and each cell's seconds in the notebook's
@@ -325,7 +324,7 @@ def run_and_time(path=NOTEBOOK):
     from nbclient import NotebookClient
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from exercises import TIMING_CHECKS, exercises, hint_code
+    from exercises import exercises, hint_code
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": ROOT}})
@@ -338,10 +337,6 @@ def run_and_time(path=NOTEBOOK):
         for (number, spans, solution), index in zip(exercises(notebook), solutions, strict=True):
             seconds = [run_extra(client, notebook, code)[0] for code in (hint_code(spans), solution)][1]
             notebook.cells[index].metadata["teaching"] = {"solution_seconds": round(seconds, 1)}
-            if number in TIMING_CHECKS:  # claims about time are checked here, on a quiet machine
-                check = TIMING_CHECKS[number].strip()
-                notebook.cells[index].metadata["teaching"].update(
-                    timing_check=check, timing_printed=run_extra(client, notebook, check)[1].strip())
             print(f"exercise {number}: {seconds:.0f} s", flush=True)
         client.set_widgets_metadata()
     nbformat.write(notebook, path)

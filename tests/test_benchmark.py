@@ -103,7 +103,7 @@ def test_bfloat16_is_timed_only_where_native_or_asked(native, flag, expect_bfloa
 
     monkeypatch.setattr(benchmark, "run_in_fresh_process", fake_run)
     monkeypatch.setattr(benchmark, "machine_details", lambda: {"bfloat16": native, "batch_size": 64})
-    monkeypatch.setattr(benchmark, "write_results", lambda *arguments: "table")
+    monkeypatch.setattr(benchmark, "write_results", lambda *arguments: (["table"], []))
     monkeypatch.delenv("MNIST_PATH", raising=False)
     benchmark.main(["--output-dir", str(tmp_path), *flag])
     variants = [variant for name, variant, _ in asked if name == "training_speed"]

@@ -27,7 +27,8 @@ def test_arguments_default_to_the_budgets_the_readme_quotes():
 
 @pytest.mark.parametrize("arguments", [[], ["speed"], ["convergence", "--epochs", "0"], ["spread", "--test-size", "-1"],
                                        ["spread", "--seeds", "3", "3"], ["sweep", "--finalists", "0"],
-                                       ["convergence", "--epochs", "10", "20"], ["sweep", "--recipes", "fast"]])
+                                       ["convergence", "--epochs", "10", "20"], ["sweep", "--recipes", "fast"],
+                                       ["batch", "--repeats", "1"], ["steps", "--epochs", "1"]])
 def test_bad_arguments_stop_with_a_message(arguments, capsys):
     with pytest.raises(SystemExit):
         probes.parse_arguments(arguments)
@@ -142,3 +143,16 @@ def test_convergence_reports_the_test_psnr_after_every_epoch(tmp_path, in_this_p
     assert row["test_psnr_per_epoch"][-1] == pytest.approx(row["psnr"], abs=1e-3)
     output = capsys.readouterr().out
     assert "| 2 |" in output and "2 epochs on 64 images" in output
+
+
+def test_the_speed_probes_time_each_setting_repeatedly_and_pair_the_ratios(tmp_path, in_this_process, monkeypatch):
+    monkeypatch.setattr(probes.benchmark, "MODELS", {"keras.io baseline": probes.benchmark.MODELS["keras.io baseline"]})
+    result = probes.main(["batch", "--repeats", "2", "--epochs", "2", "--train-size", "48", "--validation-size", "16",
+                          "--test-size", "32",
+                          "--output-dir", str(tmp_path)])
+    assert [(row["repeat"], row["label"]) for row in result["rows"]] == [
+        (1, "batch 16"), (1, "batch 8"), (2, "batch 16"), (2, "batch 8")]  # interleaved
+    assert all(len(row["epoch_seconds"]) == 2 for row in result["rows"])
+    table = result["report"]["main"]
+    assert table[-2].startswith("| keras.io baseline | batch 16 |") and "| 1.00 ± 0.00 |" in table[-2]
+    assert all(row["psnr"] > 0 for row in result["rows"])

@@ -78,3 +78,15 @@ def test_the_networks_sizes_and_seconds_per_epoch_are_the_notebooks():
     for row in networks:
         assert row["parameters"] in seconds_by_parameters, f"{row['name']}: no network of {row['parameters']}"
         assert row["seconds"] == f"{float(seconds_by_parameters[row['parameters']]):.0f}", row["name"]
+
+
+def test_the_timed_commands_are_readmes_own():
+    """benchmarks/readme_commands.py times the commands of README's quick-start table, as README writes them."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.readme_commands import readme_commands
+
+    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert [command.split()[0] for command, _ in commands] == ["pip", "jupyter", "pytest"]
+    assert all(when.startswith("about") for _, when in commands)

@@ -555,9 +555,17 @@ def test_compare_calls_a_gap_within_two_standard_deviations_a_tie():
     assert utils.compare("a", 1.0, "b", 0.0, spread=(0.0, 0.0)).startswith("a leads b by 1.00 dB")
 
 
+def test_compare_takes_the_measured_spread_of_the_gap_itself():
+    # Paired runs measured the gap's standard deviation, 0.09 dB: a tie up to 0.18 dB, a lead beyond.
+    assert utils.compare("a", 20.17, "b", 20.00, spread=0.09).startswith("a and b tie: ")
+    lead = utils.compare("a", 20.19, "b", 20.00, spread=0.09)
+    assert lead == "a leads b by 0.19 dB: 20.19 against 20.00 dB, beyond two standard deviations over seeds (0.18 dB)."
+
+
 @pytest.mark.parametrize("arguments, error", [
     (("", 1.0, "b", 0.0, (0.1, 0.1)), TypeError), (("a", "1", "b", 0.0, (0.1, 0.1)), TypeError),
-    (("a", float("nan"), "b", 0.0, (0.1, 0.1)), ValueError), (("a", 1.0, "b", 0.0, 0.1), TypeError),
+    (("a", float("nan"), "b", 0.0, (0.1, 0.1)), ValueError), (("a", 1.0, "b", 0.0, "0.1"), TypeError),
+    (("a", 1.0, "b", 0.0, -0.1), ValueError), (("a", 1.0, "b", 0.0, True), TypeError),
     (("a", 1.0, "b", 0.0, (0.1, -0.1)), ValueError), (("a", 1.0, "b", 0.0, (0.1,)), TypeError)])
 def test_compare_rejects_bad_arguments_with_a_message(arguments, error):
     name, score, other_name, other_score, spread = arguments
@@ -566,7 +574,7 @@ def test_compare_rejects_bad_arguments_with_a_message(arguments, error):
 
 
 def test_steps_per_execution_changes_the_speed_not_the_weights(monkeypatch):
-    # The notebook and train_denoiser run 8 steps per call into TensorFlow: the same training as one step per call.
+    # benchmarks/probes.py steps times 8 steps per call into the backend against 1: the same training either way.
     clean = (np.random.default_rng(0).random((80, 28, 28, 1)) > 0.8).astype(np.float32)
     weights = {}
     for steps in (1, 8):
