@@ -21,20 +21,42 @@ import zipfile
 import numpy as np
 
 
+def _keras_backend():
+    """The backend Keras will start, found as Keras finds it, before it is imported: the environment variable
+    ``KERAS_BACKEND``, else the ``backend`` in ``keras.json`` (in ``KERAS_HOME``, or ``~/.keras``), else TensorFlow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.path.expanduser("~")
+    folder = os.environ.get("KERAS_HOME") or os.path.join(home if os.access(home, os.W_OK) else "/tmp", ".keras")
+    try:
+        with open(os.path.join(os.path.expanduser(folder), "keras.json")) as file:
+            return str(json.load(file).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):  # no file, not JSON, or not a JSON object: Keras's default
+        return "tensorflow"
+
+
 def _start_tensorflow_quietly():
-    """Import TensorFlow, Keras's backend, with its oneDNN kernels on and quietly. oneDNN trains the models here
-    about twice as fast, but TensorFlow turns it on by itself only on some CPUs (``benchmarks/README.md``); a value
-    you set in ``TF_ENABLE_ONEDNN_OPTS`` is kept. With oneDNN on, TensorFlow writes a notice straight to file
-    descriptor 2 as it loads, before any log level applies, and Jupyter would show it: fd 2 points at os.devnull."""
+    """Under TensorFlow, Keras's default backend: import it with its oneDNN kernels on and quietly. oneDNN trains
+    the models here about twice as fast, but TensorFlow turns it on by itself only on some CPUs
+    (``benchmarks/README.md``); a value you set in ``TF_ENABLE_ONEDNN_OPTS`` is kept. With oneDNN on, TensorFlow
+    writes a notice straight to file descriptor 2 as it loads, before any log level applies, and Jupyter would show
+    it: fd 2 points at os.devnull. Under JAX or PyTorch this does nothing, and TensorFlow need not be installed."""
+    if _keras_backend() != "tensorflow":
+        return
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # read once, when TensorFlow starts
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later C++ info and warnings
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        return
     saved_stderr = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             import tensorflow as tf
+    except ModuleNotFoundError as error:
+        if error.name != "tensorflow":
+            raise
+        # An ImportError, not a ModuleNotFoundError: the notebook reads that as utils.py itself missing.
+        raise ImportError("Keras's backend is TensorFlow, which is not installed. Install it (pip install -r "
+                          "requirements.txt), or, after requirements-jax.txt or requirements-torch.txt, set "
+                          "KERAS_BACKEND=jax or KERAS_BACKEND=torch before starting Python or Jupyter") from None
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
@@ -285,6 +307,21 @@ def psnr_metric(y_true, y_pred):
 psnr_metric.__name__ = "psnr"  # Keras logs it as "psnr" and "val_psnr"
 
 
+@keras.saving.register_keras_serializable(package="denoising_tutorial", name="binary_crossentropy")
+def binary_crossentropy(y_true, y_pred):
+    """Keras's binary cross-entropy, computed as its TensorFlow and JAX backends do for targets outside [0, 1] or a
+    NaN output. ``train_denoiser`` trains with it under PyTorch, whose own refuses both with a RuntimeError: the
+    unclipped targets of Noise2Noise, and a run that diverged (which should end in train_denoiser's message)."""
+    y_pred = ops.clip(ops.cast(y_pred, y_true.dtype), keras.config.epsilon(), 1.0 - keras.config.epsilon())
+    return ops.mean(-(y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred)), axis=-1)
+
+
+def keras_loss(loss):
+    """What ``compile`` gets for one of ``LOSSES``: Keras's own loss, by its name; under PyTorch, this module's
+    ``binary_crossentropy`` for the cross-entropy."""
+    return binary_crossentropy if loss == "binary_crossentropy" and keras.backend.backend() == "torch" else loss
+
+
 def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.5, epochs, batch_size=BATCH_SIZE,
                    validation_data=None, seed=0, loss="binary_crossentropy", learning_rate=PEAK_LEARNING_RATE,
                    targets="clean", clip_noisy_targets=True, checkpoint_path=None, resume=False, callbacks=(),
@@ -319,7 +356,7 @@ def train_denoiser(model, clean_images, *, noise_kind="gaussian", noise_level=0.
     trained_before = previous is not None and int(previous.iterations) > 0
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = learning_rate_schedule(learning_rate, epochs * math.ceil(len(clean_images) / batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[psnr_metric],
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras_loss(loss), metrics=[psnr_metric],
                   steps_per_execution=STEPS_PER_EXECUTION)
     checkpoint_path, start_epoch, logs = _start_or_resume(model, checkpoint_path, resume, settings, verbose)
     if trained_before and start_epoch == 0:  # a cell run twice: say so rather than train on silently
