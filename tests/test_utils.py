@@ -2,7 +2,9 @@
 training, plots."""
 
 import math
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +12,6 @@ import keras
 import matplotlib
 import numpy as np
 import pytest
-import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -283,13 +284,19 @@ def test_psnr_on_hand_computed_cases():
     )
 
 
-def test_psnr_matches_tensorflow_and_scikit_image():
+def test_psnr_matches_scikit_image():
     clean = random_images(5, seed=1)
     restored = utils.add_noise(clean, level=0.2, seed=2)
-    ours = utils.psnr(clean, restored)
-    np.testing.assert_allclose(ours, tf.image.psnr(clean, restored, max_val=1.0).numpy(), rtol=1e-4)
     reference = [peak_signal_noise_ratio(c, r, data_range=1.0) for c, r in zip(clean, restored)]
-    np.testing.assert_allclose(ours, reference, rtol=1e-6)
+    np.testing.assert_allclose(utils.psnr(clean, restored), reference, rtol=1e-6)
+
+
+def test_psnr_matches_tensorflow():
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow's tf.image.psnr is the reference")
+    clean = random_images(5, seed=1)
+    restored = utils.add_noise(clean, level=0.2, seed=2)
+    np.testing.assert_allclose(utils.psnr(clean, restored), tf.image.psnr(clean, restored, max_val=1.0).numpy(),
+                               rtol=1e-4)
 
 
 def test_ssim_matches_scikit_image_with_the_same_window():
@@ -307,6 +314,7 @@ def test_ssim_matches_scikit_image_with_the_same_window():
 
 def test_ssim_is_close_to_tensorflow():
     # TensorFlow crops the window differently at the borders, so only approximately equal.
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow's tf.image.ssim is the reference")
     clean = random_images(3, 28, 28, seed=3)
     restored = utils.add_noise(clean, level=0.3, seed=4)
     np.testing.assert_allclose(utils.ssim(clean, restored), tf.image.ssim(clean, restored, max_val=1.0), atol=0.02)
@@ -421,9 +429,10 @@ def test_one_short_training_lowers_the_loss(digit_like_images):
                                    learning_rate=2e-3, validation_data=validation, seed=0, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.5 * losses[0]
-    # After training, the model's output beats the noisy input it was given.
+    # After training, the model's output beats the noisy input it was given: by 2.7 to 3.3 dB over seeds 0 to 3
+    # under TensorFlow, JAX and PyTorch (each draws other first weights from the same seed).
     restored = model.predict(validation[0], verbose=0)
-    assert utils.psnr(validation[1], restored).mean() > utils.psnr(validation[1], validation[0]).mean() + 3.0
+    assert utils.psnr(validation[1], restored).mean() > utils.psnr(validation[1], validation[0]).mean() + 2.0
     assert history.history["val_psnr"][-1] == pytest.approx(utils.psnr(validation[1], restored).mean(), abs=0.05)
     assert len(history.history["images_per_second"]) == 6 and min(history.history["epoch_seconds"]) > 0
 
@@ -573,6 +582,7 @@ def test_compare_rejects_bad_arguments_with_a_message(arguments, error):
         utils.compare(name, score, other_name, other_score, spread=spread)
 
 
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="Keras's PyTorch backend runs one step per call")
 def test_steps_per_execution_changes_the_speed_not_the_weights(monkeypatch):
     # benchmarks/probes.py steps times 8 steps per call into the backend against 1: the same training either way.
     clean = (np.random.default_rng(0).random((80, 28, 28, 1)) > 0.8).astype(np.float32)
@@ -585,3 +595,38 @@ def test_steps_per_execution_changes_the_speed_not_the_weights(monkeypatch):
         weights[steps] = model.get_weights()
     for one, eight in zip(weights[1], weights[8], strict=True):
         np.testing.assert_allclose(one, eight, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Start-up: Keras's backend, and TensorFlow only under TensorFlow
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("keras_json", "variable", "backend"), [
+    (None, None, "tensorflow"),  # Keras's default
+    ('{"backend": "jax"}', None, "jax"),
+    ('{"backend": "jax"}', "torch", "torch"),  # the variable wins over the file, as in Keras
+    ('{"backend": "jax"}', "", "jax"),  # an empty variable is ignored, as in Keras
+    ("not JSON", None, "tensorflow"),
+    ("[1, 2]", None, "tensorflow"),
+])
+def test_utils_finds_the_backend_as_keras_does(keras_json, variable, backend, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    if keras_json is not None:
+        (tmp_path / "keras.json").write_text(keras_json)
+    if variable is None:
+        monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("KERAS_BACKEND", variable)
+    assert utils._keras_backend() == backend
+
+
+def test_without_tensorflow_its_backend_says_what_to_install(tmp_path):
+    # TensorFlow made impossible to import, as in a virtual environment from requirements-jax.txt.
+    code = "import sys; sys.modules['tensorflow'] = None; import utils"
+    environment = {**os.environ, "KERAS_BACKEND": "tensorflow", "KERAS_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=environment,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode != 0
+    assert "ImportError: Keras's backend is TensorFlow, which is not installed" in result.stderr
+    assert "KERAS_BACKEND=jax" in result.stderr and "ModuleNotFoundError" not in result.stderr
