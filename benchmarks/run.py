@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import math
 import multiprocessing
@@ -83,6 +84,9 @@ SPEED_VARIANTS = {
     "twice the batch size": {"batch_scale": 2},
 }
 BFLOAT16 = "mixed_bfloat16"
+# Variants that time TensorFlow's own switches and pipelines: skipped under another Keras backend.
+TENSORFLOW_ONLY = ("oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)", "tf.data pipeline, fixed prefetch, no autotuning",
+                   "tf.data pipeline, autotuned prefetch", "1 inter-op thread")
 
 
 def parse_arguments(argv=None):
@@ -314,7 +318,8 @@ def _train_another_way(utils, hardware, model, train_images, variant, task, loss
     # train_denoiser's optimizer and schedule: over a single fit call for all epochs, or over the epochs.
     steps = task["epochs"] * math.ceil(len(train_images) / batch_size)
     model.compile(optimizer=keras.optimizers.Adam(utils.learning_rate_schedule(utils.PEAK_LEARNING_RATE, steps)),
-                  loss=loss, metrics=[utils.psnr_metric], jit_compile=bool(variant.get("jit_compile")))
+                  loss=utils.keras_loss(loss), metrics=[utils.psnr_metric],
+                  jit_compile=bool(variant.get("jit_compile")))
     feed, epochs, epoch_seconds, note = variant.get("feed"), task["epochs"], [], ""
     if feed == "single_fit":
         noisy = utils.add_noise(train_images, "gaussian", 0.5, seed=(SEED, 0))
@@ -538,6 +543,10 @@ def main(argv=None):
         # --quick compares only the plain and the default way, on the autoencoder.
         speed_models = ("autoencoder",) if arguments.quick else ("autoencoder", "U-Net")
         speed_variants = (DEFAULT, "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)") if arguments.quick else tuple(SPEED_VARIANTS)
+        if details["backend"] != "tensorflow":
+            speed_variants = tuple(variant for variant in speed_variants if variant not in TENSORFLOW_ONLY)
+            print(f"[speed] skipping {', '.join(map(repr, TENSORFLOW_ONLY))}: TensorFlow's own (this run uses "
+                  f"Keras's {details['backend']} backend)", flush=True)
         if not (details["bfloat16"] or arguments.emulated_bfloat16):
             # Emulated bfloat16 is 8x slower here (README, "Training speed"): 10 minutes to learn nothing new.
             speed_variants = tuple(variant for variant in speed_variants if variant != BFLOAT16)
@@ -563,12 +572,15 @@ def main(argv=None):
 def machine_details():
     utils, hardware = _start_worker()
     import keras
-    import tensorflow as tf
 
+    backend = keras.backend.backend()
+    name = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
+    framework = f"{name} {importlib.import_module(backend).__version__}, Keras {keras.__version__}"
+    if backend == "tensorflow":
+        framework += f", oneDNN {'on' if hardware.onednn_enabled() else 'off'}"
     peak, how = hardware.cpu_peak_gflops()
-    return {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, "
-                       f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-                       f"oneDNN {'on' if hardware.onednn_enabled() else 'off'}",
+    return {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, {framework}",
+            "backend": backend,
             "peak_gflops": peak, "peak": f"{peak:.0f} GFLOP/s ({how})" if peak else how,
             "bfloat16": hardware.bfloat16_supported(), "onednn": hardware.onednn_enabled(),
             "batch_size": utils.BATCH_SIZE,

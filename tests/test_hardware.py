@@ -78,6 +78,7 @@ def test_the_helpers_answer_without_proc_cpuinfo(monkeypatch):
     assert not hardware.bfloat16_supported() and not hardware.onednn_on_by_default()
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="oneDNN is TensorFlow's switch")
 @pytest.mark.parametrize("setting", ["0", "1"])
 def test_onednn_follows_the_variable_read_at_start_up(setting):
     if platform.machine() not in ("x86_64", "AMD64"):
@@ -122,6 +123,7 @@ def test_count_flops_of_the_tutorial_models():
 
 @pytest.mark.parametrize("autotune", [False, True])
 def test_array_batches_keep_order_and_sizes(autotune):
+    pytest.importorskip("tensorflow", reason="a tf.data pipeline needs TensorFlow, under any backend")
     inputs = np.arange(10 * 4, dtype=np.float32).reshape(10, 2, 2, 1)
     batches = list(hardware.array_batches(inputs, inputs + 1, batch_size=4, autotune=autotune).as_numpy_iterator())
     assert [len(batch_inputs) for batch_inputs, _ in batches] == [4, 4, 2]
