@@ -45,9 +45,12 @@ VALIDATION_SIZE = 5_000  # the last training images: the probes' validation spli
 FINALISTS = 4  # recipes that the sweep's second stage trains with more seeds
 FINAL_SEEDS = (43, 44)
 SPREAD_SEEDS = (42, 43, 44, 45, 46)
-# What 'steps' and 'batch' time; the others are compared with the first setting of each.
+# What 'steps', 'batch' and 'backends' time; the others are compared with the first setting of each. 'backends'
+# needs JAX and PyTorch installed beside TensorFlow (requirements-jax.txt, requirements-torch.txt).
 SPEED_SETTINGS = {"steps": {"8 steps per call": {"steps": 8}, "1 step per call": {"steps": 1}},
-                  "batch": {"batch 16": {"batch_size": 16}, "batch 8": {"batch_size": 8}}}
+                  "batch": {"batch 16": {"batch_size": 16}, "batch 8": {"batch_size": 8}},
+                  "backends": {"TensorFlow": {"backend": "tensorflow"}, "JAX": {"backend": "jax"},
+                               "PyTorch": {"backend": "torch"}}}
 # The notebook's default run, as its parameters cell sets it.
 NOTEBOOK = {"train_size": 6_000, "validation_size": 1_000, "test_size": 5_000, "epochs": 4, "level": 0.5,
             "experiment_train_size": 3_000, "experiment_epochs": 2, "robustness_test_size": 1_000,
@@ -363,6 +366,9 @@ def time_training(task):
     utils, _ = benchmark._start_worker()
     import keras
 
+    if keras.backend.backend() != task["setting"].get("backend", keras.backend.backend()):
+        raise RuntimeError(f"Keras runs on {keras.backend.backend()} in this process, not {task['setting']['backend']}:"
+                           " a backend is chosen once, before Keras starts, so time each in a fresh process")
     utils.STEPS_PER_EXECUTION = task["setting"].get("steps", utils.STEPS_PER_EXECUTION)  # train_denoiser's
     train_images, _, test_images = _splits(utils, task, test=True)
     builder, loss = benchmark.MODELS[task["model"]]
@@ -471,7 +477,7 @@ def main(argv=None):
         result = summarize_spread(earlier["runs"])
         start -= earlier["wall_seconds"]  # the minutes of the run that trained them
     else:
-        result = {"sweep": sweep, "budget": budget, "spread": spread, "steps": speed, "batch": speed,
+        result = {"sweep": sweep, "budget": budget, "spread": spread, **dict.fromkeys(SPEED_SETTINGS, speed),
                   "linear-probe": lambda arguments, base: benchmark.run_in_fresh_process(
                       linear_probe, {**base, "seed": benchmark.SEED})}[arguments.probe](arguments, base)
     result.update(probe=arguments.probe, train_images=arguments.train_size, test_images=arguments.test_size,

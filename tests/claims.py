@@ -1101,11 +1101,11 @@ README_CLAIMS = [
           lambda r: Run.result("readme_commands.json")["cores"] > 0,
           figures=lambda r: [str(Run.result("readme_commands.json")["cores"])]),
     # "about N min": N is the measured minutes, rounded.
-    Claim("README", "about 2 min",
+    Claim("README", "about 1 min",
           lambda r: _readme_quick_start()["install"] > 0, figures=lambda r: [f"{_readme_quick_start()['install']:.0f}"]),
-    Claim("README", "about 8 min",
+    Claim("README", "about 5 min",
           lambda r: _readme_quick_start()["run"] > 0, figures=lambda r: [f"{_readme_quick_start()['run']:.0f}"]),
-    Claim("README", "about 5 min; 7½ with the browser",
+    Claim("README", "about 4 min; 5½ with the browser",
           lambda r: _readme_quick_start()["pytest"] <= 5
           and _readme_quick_start()["pytest with the browser"] > _readme_quick_start()["pytest"],
           figures=lambda r: [f"{_readme_quick_start()['pytest']:.0f}",
@@ -1248,8 +1248,11 @@ README_CLAIMS = [
           lambda r: "## Past BM3D" in _source("benchmarks/README.md") and "### Convergence" in _source(
               "benchmarks/README.md")),
     Claim("README", "Chromium from Debian's packages, the install, `pytest`; then the install and the unit tests on "
-                    "Python 3.13, and the install on 3.12 |",
-          lambda r: _ci_pythons()["tests"][1:] == [_python_range()[1]],
+                    "Python 3.13, and the install on 3.12; then `pytest` (the browser test apart) under JAX and under "
+                    "PyTorch, each installed from its requirements file |",
+          lambda r: _ci_pythons()["tests"][1:] == [_python_range()[1]]
+          and re.findall(r"^backend_tests_on 3\.\d+ (\w+)$", _source(".ci/run"), re.MULTILINE) == ["jax", "torch"]
+          and "--ignore=tests/test_browser.py" in _source(".ci/run"),
           figures=lambda r: _ci_pythons()["tests"][1:] + _ci_pythons()["install"]),
 ]
 
