@@ -159,10 +159,14 @@ def test_the_speed_probes_time_each_setting_repeatedly_and_pair_the_ratios(tmp_p
 
 
 def test_the_backends_probe_times_each_backend_apart_from_tensorflow(monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # restored afterwards: time_training sets it for its process
+    import keras
+
+    running = keras.backend.backend()
+    other = "torch" if running == "jax" else "jax"
+    monkeypatch.setenv("KERAS_BACKEND", running)  # restored afterwards: time_training sets it for its process
     assert list(probes.SPEED_SETTINGS["backends"]) == ["TensorFlow", "JAX", "PyTorch"]  # the ratio is to the first
-    # In a process where Keras already runs on TensorFlow, timing JAX would time TensorFlow again: refused.
-    task = {"model": "keras.io baseline", "label": "JAX", "setting": {"backend": "jax"}, "repeat": 1, "epochs": 2,
+    # In a process where Keras already runs on one backend, timing another would time the first again: refused.
+    task = {"model": "keras.io baseline", "label": other, "setting": {"backend": other}, "repeat": 1, "epochs": 2,
             "train_size": 48, "validation_size": 16, "test_size": 32, "mnist_path": None}
     with pytest.raises(RuntimeError, match="fresh process"):
         probes.time_training(task)
