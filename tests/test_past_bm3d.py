@@ -4,6 +4,7 @@ arguments, and the whole run on tiny budgets, which must read the test photos on
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import utils
-from benchmarks import past_bm3d, photos
+from benchmarks import natural_photos, past_bm3d, photos
 
 
 def test_the_eight_symmetries_differ_and_each_is_undone():
@@ -139,3 +140,49 @@ def test_the_self_ensembles_gap_to_bm3d_is_extrapolated_at_the_plain_curves_rate
         "With the self-ensemble, the final model against BM3D: seed 1: 0.06 dB short, about 3 min more at the "
         "plain curve's rate; seed 2: past BM3D by 0.10 dB.")
     assert past_bm3d.ensemble_gap_lines({**result, "bm3d_installed": False}) == []
+
+
+# ---- Natural photos from packages ----
+
+INSTALLED = tuple(name for name in natural_photos.NATURAL_PHOTOS if not natural_photos.missing([name]))
+
+
+def test_every_natural_photo_comes_from_a_pinned_package_and_loads_grey_in_0_1():
+    pins = natural_photos.pinned_versions()
+    assert {source.package.lower() for source in natural_photos.NATURAL_PHOTOS.values()} <= set(pins)
+    assert not set(natural_photos.NATURAL_PHOTOS) & set(utils.PHOTOS)  # none is a scikit-image photo by name
+    for name in ("aero", "china"):  # PyWavelets' grey .npz, scikit-learn's colour JPEG: both in requirements.txt
+        photo = natural_photos.load(name)
+        assert photo.dtype == np.float32 and photo.ndim == 2 and min(photo.shape) >= 256
+        assert 0.0 <= photo.min() < 0.2 and 0.8 < photo.max() <= 1.0
+    assert natural_photos.version_notes(["aero", "china"]) == []  # installed at their pins
+
+
+def test_a_missing_photo_package_says_how_to_install_it(monkeypatch, tmp_path):
+    find_spec = natural_photos.importlib.util.find_spec
+    monkeypatch.setattr(natural_photos.importlib.util, "find_spec",
+                        lambda name: None if name == "sporco" else find_spec(name))
+    with pytest.raises(natural_photos.MissingPhotoPackage,
+                       match=r"'kodim23' ships in the sporco package, which is not installed: pip install --no-deps -r "
+                             r"benchmarks/requirements-photos.txt \(it installs sporco==0\.2\.2\.post1"):
+        natural_photos.load("kodim23")
+    assert len(natural_photos.missing(natural_photos.NATURAL_PHOTOS)) == 1  # one message for sporco's five photos
+    # Another version of the package, without the file: named, with the version to install.
+    monkeypatch.setattr(natural_photos.importlib.util, "find_spec", lambda name: SimpleNamespace(
+        submodule_search_locations=[str(tmp_path)]))
+    with pytest.raises(natural_photos.MissingPhotoPackage, match=r"sporco/data/sail\.png, which sporco .* does not "
+                                                                 r"have: install sporco==0\.2\.2\.post1"):
+        natural_photos.load("sail")
+    monkeypatch.setattr(natural_photos, "installed_version", lambda package: "9.9")
+    assert natural_photos.version_notes(["sail", "tulips"]) == [(
+        "note: sporco 9.9 is installed, not the pinned 0.2.2.post1: the overlap check (python "
+        "benchmarks/natural_photos.py) was made with the pinned version")]
+
+
+def test_the_overlap_check_finds_a_rescaled_mirrored_crop_and_not_another_photo():
+    from skimage.transform import rescale
+
+    coins, scales = utils.load_photo("coins"), natural_photos.SCALES[::8]  # 1, 0.79, ... 1/4: fast
+    crop = rescale(coins[40:260, 60:300][:, ::-1], scales[1], anti_aliasing=True)
+    assert natural_photos.correlations(crop, coins, scales)["whole"] > 0.9
+    assert natural_photos.max_correlation(utils.load_photo("brick"), coins, scales) < 0.7
