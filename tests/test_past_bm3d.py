@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import utils
+import keras  # after utils, which starts TensorFlow quietly
 from benchmarks import natural_photos, past_bm3d, photos
 
 
@@ -67,7 +68,7 @@ def test_past_bm3d_chooses_on_validation_and_reads_the_test_photos_only_after_al
     labels = ["notebook-unet", "notebook-unet-flips"]
     result = past_bm3d.main(["--select-minutes", "0.02", "--minutes", "0.05", "--seeds", "42", "--patches", "64",
                              "--candidates", *labels, "--filters", "median", "gaussian_blur",
-                             "--output-dir", str(tmp_path)])
+                             "--output-dir", str(tmp_path), "--summary", str(tmp_path / "git" / "summary.json")])
     output = capsys.readouterr().out
     # Both candidates, then the chosen one; only then the test photos, and only seed 42's.
     best = max(result["stage_1"], key=lambda row: max(row["validation_psnr"], row["validation_psnr_ensemble"]))
@@ -93,9 +94,16 @@ def test_past_bm3d_chooses_on_validation_and_reads_the_test_photos_only_after_al
                    "| seed | best tuned filter (dB) | passed at | BM3D (dB) | passed at |"):
         assert header in output
     assert (tmp_path / "past_bm3d_curve.png").is_file()
-    # --from-json prints the same tables, without training or reading a photo.
+    assert "Past BM3D by more than two standard deviations of the gap: not measured (bm3d is not installed)." in output
+    # --from-json prints the same tables, without training or reading a photo, from the full file or the summary,
+    # which is small and names no file: for git.
     count = len(events)
     past_bm3d.main(["--from-json", str(tmp_path / "past_bm3d.json")])
+    assert capsys.readouterr().out in output and len(events) == count
+    summary = (tmp_path / "git" / "summary.json").read_text()
+    assert len(summary) < 20_000 and ".keras" not in summary and str(tmp_path) not in summary
+    assert json.loads(summary)["tables"] == past_bm3d.tables(result) and json.loads(summary)["verdict"] is None
+    past_bm3d.main(["--from-json", str(tmp_path / "git" / "summary.json")])
     assert capsys.readouterr().out in output and len(events) == count
     # --resume keeps every training of the interrupted run with the same settings: no training, the same choice.
     resumed = past_bm3d.main(["--select-minutes", "0.02", "--minutes", "0.05", "--seeds", "42", "--patches", "64",
@@ -142,7 +150,7 @@ def test_the_self_ensembles_gap_to_bm3d_is_extrapolated_at_the_plain_curves_rate
     assert past_bm3d.ensemble_gap_lines({**result, "bm3d_installed": False}) == []
 
 
-# ---- Natural photos from packages ----
+# ---- The second attempt: natural photos from packages, the residual U-Net, L1 then MSE, the summary ----
 
 INSTALLED = tuple(name for name in natural_photos.NATURAL_PHOTOS if not natural_photos.missing([name]))
 
@@ -158,7 +166,7 @@ def test_every_natural_photo_comes_from_a_pinned_package_and_loads_grey_in_0_1()
     assert natural_photos.version_notes(["aero", "china"]) == []  # installed at their pins
 
 
-def test_a_missing_photo_package_says_how_to_install_it(monkeypatch, tmp_path):
+def test_a_missing_photo_package_stops_the_run_before_any_training_and_says_how_to_install_it(monkeypatch, tmp_path):
     find_spec = natural_photos.importlib.util.find_spec
     monkeypatch.setattr(natural_photos.importlib.util, "find_spec",
                         lambda name: None if name == "sporco" else find_spec(name))
@@ -167,6 +175,11 @@ def test_a_missing_photo_package_says_how_to_install_it(monkeypatch, tmp_path):
                              r"benchmarks/requirements-photos.txt \(it installs sporco==0\.2\.2\.post1"):
         natural_photos.load("kodim23")
     assert len(natural_photos.missing(natural_photos.NATURAL_PHOTOS)) == 1  # one message for sporco's five photos
+    monkeypatch.setattr(past_bm3d, "train_candidate", lambda task: pytest.fail("trained without its photos"))
+    with pytest.raises(SystemExit, match="sporco package, which is not installed") as stopped:
+        past_bm3d.main(["--attempt", "2", "--output-dir", str(tmp_path)])
+    assert "\n" not in str(stopped.value)  # one line for sporco's five photos
+    assert past_bm3d._natural_photos(["levers-scikit-image-only", "wide-unet"]) == []  # these need no sporco
     # Another version of the package, without the file: named, with the version to install.
     monkeypatch.setattr(natural_photos.importlib.util, "find_spec", lambda name: SimpleNamespace(
         submodule_search_locations=[str(tmp_path)]))
@@ -186,3 +199,65 @@ def test_the_overlap_check_finds_a_rescaled_mirrored_crop_and_not_another_photo(
     crop = rescale(coins[40:260, 60:300][:, ::-1], scales[1], anti_aliasing=True)
     assert natural_photos.correlations(crop, coins, scales)["whole"] > 0.9
     assert natural_photos.max_correlation(utils.load_photo("brick"), coins, scales) < 0.7
+
+
+def test_the_residual_unet_starts_as_the_identity_and_loads_safely(tmp_path):
+    model = past_bm3d.build_residual_unet(filters=(2, 4, 8))
+    image = np.random.default_rng(0).random((20, 28), dtype=np.float32)  # any size: padded to a multiple of 4
+    np.testing.assert_allclose(utils.denoise_image(model, image), image, atol=1e-6)
+    past_bm3d._save(model, tmp_path / "residual.keras")
+    loaded = utils.load_denoiser(tmp_path / "residual.keras", image_shape=(256, 256, 1))  # safe mode: no Lambda
+    assert loaded.name == "residual_unet" and loaded.get_layer("predicted_noise").activation.__name__ == "linear"
+    np.testing.assert_allclose(utils.denoise_image(loaded, image), image, atol=1e-6)
+
+
+def test_the_loss_turns_to_the_mse_after_the_epoch_that_reaches_its_share_and_adam_goes_on():
+    model = utils.build_residual_denoiser(width=2, dilations=(1,))
+    shares = iter([0.5, 0.85, 0.9])  # the budget spent after epochs 1, 2 and 3
+    switch = past_bm3d.LossSwitch(lambda: next(shares), 0.8)
+    losses = []
+    recorder = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: losses.append(model.loss))
+    images = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+    utils.train_denoiser(model, images, epochs=3, batch_size=8, loss="mean_absolute_error", noise_level=0.1,
+                         callbacks=[recorder, switch], verbose=0)
+    assert losses == ["mean_absolute_error", "mean_absolute_error", "mean_squared_error"]
+    assert switch.switched_at == 0.85
+    assert int(model.optimizer.iterations) == 3 * 2  # one optimizer throughout: its steps go on
+
+
+def test_the_second_attempts_candidates_are_all_the_levers_and_each_left_out_once():
+    arguments = past_bm3d.parse_arguments(["--attempt", "2"])
+    assert arguments.candidates == list(past_bm3d.ATTEMPTS[2]) and arguments.stem == "past_bm3d_attempt2"
+    assert arguments.summary.name == "past_bm3d_attempt2_summary.json"
+    assert past_bm3d.parse_arguments([]).candidates == list(past_bm3d.ATTEMPTS[1])  # the first attempt's, as before
+    assert len(arguments.candidates) * past_bm3d.SELECT_MINUTES <= 30  # stage 1 within half an hour of training
+    levers = past_bm3d.CANDIDATES["levers"]
+    for label, (_, settings) in past_bm3d.WITHOUT.items():
+        candidate = past_bm3d.CANDIDATES[label]
+        assert {key for key in levers if candidate[key] != levers[key]} == {*settings, "about"}
+        size, count, batch = candidate["size"], candidate["count"], candidate["batch_size"]
+        assert size**2 * batch == 24**2 * 32 and size**2 * count == 24**2 * 16_000  # the notebook's pixels
+
+
+def test_a_levers_candidate_trains_on_natural_photos_with_flips_l1_then_mse(monkeypatch):
+    monkeypatch.setitem(past_bm3d.TRAINING_SETS, "both", (*photos.TRAINING_PHOTOS[:2], *INSTALLED[:3]))
+    narrow = {**past_bm3d.CANDIDATES["levers"], "options": {"filters": (4, 8, 16)}}  # the plumbing, in less time
+    monkeypatch.setitem(past_bm3d.CANDIDATES, "levers", narrow)
+    row = past_bm3d.train_candidate({"label": "levers", "seed": 42, "minutes": 0.01, "patches": 16,
+                                     "snapshots": None, "model_path": None})
+    assert row["epochs"] >= 1 and np.isfinite(row["validation_psnr"]) and np.isfinite(row["validation_psnr_ensemble"])
+    assert row["mse_from_minute"] == pytest.approx(row["curve_minutes"][0])  # its first epoch passes 80 % at once
+
+
+def test_the_verdict_needs_the_gap_above_two_standard_deviations():
+    def result(gaps, ensemble=True):
+        name = "model, self-ensemble" if ensemble else "model"
+        return {"bm3d_installed": True, "self_ensemble": ensemble,
+                "test": [{"psnr": {name: [30.0 + gap, 32.0 + gap], "BM3D": [30.0, 32.0]}} for gap in gaps]}
+
+    assert past_bm3d.verdict(result([0.10, 0.12, 0.14]))["passes"]  # 0.12 > 2 x 0.02
+    assert not past_bm3d.verdict(result([0.01, 0.12, 0.20]))["passes"]  # 0.11 < 2 x 0.095
+    assert not past_bm3d.verdict(result([-0.07, -0.06, -0.08], ensemble=False))["passes"]
+    assert past_bm3d.verdict(result([0.1])) is None and past_bm3d.verdict({"bm3d_installed": False}) is None
+    assert past_bm3d.verdict_lines(result([0.10, 0.12, 0.14]))[-1].startswith(
+        "Past BM3D by more than two standard deviations of the gap: yes, the final model minus BM3D is +0.120 ± 0.020")
