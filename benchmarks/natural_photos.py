@@ -101,12 +101,15 @@ class MissingPhotoPackage(ImportError):
 
 
 def pinned_versions(*files):
-    """``{package: version}`` of the ``name==version`` lines of requirements files (the tutorial's and the extra's)."""
+    """``{package: version}`` of the ``name==version`` lines of requirements files (the tutorial's and the extra's),
+    and of the files that they include with ``-r``."""
     pins = {}
     for file in files or (ROOT / "requirements.txt", REQUIREMENTS):
         for line in Path(file).read_text().splitlines():
             requirement = line.split("#")[0].split(";")[0].strip()
-            if "==" in requirement:
+            if requirement.startswith("-r "):
+                pins.update(pinned_versions(Path(file).parent / requirement[3:].strip()))
+            elif "==" in requirement:
                 name, version = requirement.split("==")
                 pins[name.strip().lower()] = version.strip()
     return pins
