@@ -23,29 +23,8 @@ larger at steps of 3 % (it is, or is cut from, the other), and any of the 6 most
 found in the other at steps of 12 % (they share a part), by the normalized cross-correlation of their details (a
 band-pass filter, then ``skimage.feature.match_template``). A copy scores 0.9 or more, as the controls in the table
 show: PyWavelets' own ``camera``, a mirrored crop of ``astronaut`` at 0.74 and a crop of ``coffee`` at 0.47, both
-scales half-way between two of the check's (the copies below). Measured with the pinned versions, whole/tiles
-(size: width x height; about 5 minutes on 2 cores):
-
-| photo | size | camera | moon | coins | clock | astronaut | chelsea | coffee |
-|---|---|---:|---:|---:|---:|---:|---:|---:|
-| motorcycle | 741x500 | 0.23/0.39 | 0.23/0.34 | 0.39/0.28 | 0.37/0.36 | 0.25/0.37 | 0.26/0.31 | 0.30/0.39 |
-| grace_hopper | 512x600 | 0.37/0.66 | 0.23/0.55 | 0.33/0.37 | 0.56/0.53 | 0.24/0.51 | 0.28/0.32 | 0.25/0.52 |
-| china | 640x427 | 0.27/0.62 | 0.28/0.54 | 0.36/0.31 | 0.42/0.45 | 0.23/0.40 | 0.26/0.37 | 0.25/0.43 |
-| flower | 640x427 | 0.28/0.67 | 0.44/0.76 | 0.27/0.41 | 0.50/0.61 | 0.30/0.59 | 0.36/0.34 | 0.27/0.69 |
-| aero | 512x512 | 0.24/0.52 | 0.27/0.51 | 0.40/0.30 | 0.31/0.39 | 0.26/0.44 | 0.32/0.32 | 0.24/0.44 |
-| ascent | 512x512 | 0.25/0.46 | 0.29/0.56 | 0.28/0.28 | 0.38/0.41 | 0.25/0.51 | 0.27/0.33 | 0.24/0.47 |
-| barbara | 702x574 | 0.31/0.39 | 0.26/0.44 | 0.33/0.32 | 0.43/0.39 | 0.26/0.47 | 0.28/0.33 | 0.26/0.46 |
-| kodim23 | 768x512 | 0.31/0.54 | 0.31/0.61 | 0.26/0.41 | 0.47/0.54 | 0.24/0.47 | 0.29/0.37 | 0.33/0.58 |
-| monarch | 768x512 | 0.26/0.36 | 0.22/0.51 | 0.42/0.33 | 0.53/0.39 | 0.25/0.38 | 0.32/0.31 | 0.24/0.36 |
-| sail | 768x512 | 0.29/0.41 | 0.24/0.39 | 0.31/0.27 | 0.41/0.35 | 0.23/0.35 | 0.30/0.28 | 0.24/0.41 |
-| tulips | 768x512 | 0.30/0.44 | 0.30/0.42 | 0.25/0.26 | 0.40/0.37 | 0.24/0.34 | 0.31/0.31 | 0.25/0.41 |
-| copy: pywt camera | 512x512 | 1.00/1.00 | 0.24/0.64 | 0.30/0.32 | 0.44/0.47 | 0.27/0.50 | 0.31/0.36 | 0.33/0.56 |
-| copy: astronaut crop | 222x222 | 0.50/0.34 | 0.36/0.27 | 0.34/0.26 | 0.33/0.25 | 0.94/0.89 | 0.39/0.28 | 0.47/0.47 |
-| copy: coffee crop | 186x140 | 0.36/0.30 | 0.34/0.29 | 0.57/0.24 | 0.33/0.25 | 0.43/0.30 | 0.44/0.25 | 0.98/0.87 |
-
-No photo is, or is cut from, a test or validation photo: 0.56 at most whole, against 0.94 and more for the copies. A
-tile can match a single edge or ring by chance: 0.76 at most (a dark tile of the moon, with a bright rim at its
-corner, in a dark corner of the flower photo), 0.87 and more for the copies.
+scales half-way between two of the check's. The table, with the pinned versions (about 5 minutes on 2 cores), is in
+benchmarks/README.md, written from ``benchmarks/results/natural_photos.json``.
 """
 
 from __future__ import annotations
@@ -64,6 +43,7 @@ import utils
 from benchmarks import photos
 
 REQUIREMENTS = ROOT / "benchmarks" / "requirements-photos.txt"
+RESULTS = ROOT / "benchmarks" / "results"
 INSTALL = f"pip install --no-deps -r {REQUIREMENTS.relative_to(ROOT)}"
 
 
@@ -300,44 +280,79 @@ def controls():
 
 def overlap_table(names=tuple(NATURAL_PHOTOS), with_controls=True):
     """The check's table, printed as it goes: for each photo (and control), the maximum correlations with each test
-    and validation photo, whole / tiles."""
+    and validation photo, whole / tiles. Returns the lines and ``{label: {reference: {"whole", "tiles"}}}``."""
     grey = references()
     lines = ["| photo | size | " + " | ".join(grey) + " |", "|---|---|" + "---:|" * len(grey)]
     print("\n".join(lines), flush=True)
     rows = [(f"{name} ({NATURAL_PHOTOS[name].package})", load(name)) for name in names]
+    found = {}
     for label, image in rows + (controls() if with_controls else []):
-        cells = [correlations(image, reference) for reference in grey.values()]
+        found[label] = {name: correlations(image, reference) for name, reference in grey.items()}
         lines.append(f"| {label} | {image.shape[1]}x{image.shape[0]} | "
-                     + " | ".join(f"{cell['whole']:.2f} / {cell['tiles']:.2f}" for cell in cells) + " |")
+                     + " | ".join(f"{cell['whole']:.2f} / {cell['tiles']:.2f}" for cell in found[label].values())
+                     + " |")
         print(lines[-1], flush=True)
-    return lines
+    return lines, found
 
 
 def photo_table(names=tuple(NATURAL_PHOTOS)):
-    lines = ["| photo | package | version | file | licence |", "|---|---|---|---|---|"]
+    lines = ["| photo | package | version | file | size | licence |", "|---|---|---|---|---|---|"]
     for name in names:
-        source = NATURAL_PHOTOS[name]
+        source, photo = NATURAL_PHOTOS[name], load(name)
         lines.append(f"| {name} | {source.package} | {installed_version(source.package)} | "
-                     f"{source.module}/{source.path} | {source.licence} |")
+                     f"{source.module}/{source.path} | {photo.shape[1]}x{photo.shape[0]} | {source.licence} |")
     return lines
+
+
+def verdict_line(found):
+    """Whether any photo matches a test or validation photo as closely as the controls (copies) match theirs."""
+    controls_ = {label: max(cell["whole"] for cell in row.values()) for label, row in found.items()
+                 if label.endswith("(control)")}
+    photos_ = {label: max(cell["whole"] for cell in row.values()) for label, row in found.items()
+               if label not in controls_}
+    tiles = {label: max(cell["tiles"] for cell in row.values()) for label, row in found.items()
+             if label not in controls_}
+    if not controls_:
+        return f"Highest correlation of a whole photo: {max(photos_.values()):.2f} (no controls to compare with)."
+    copies = [label for label, value in photos_.items() if value >= min(controls_.values())]
+    if copies:
+        return (f"As close to a test or validation photo as a copy is: {', '.join(copies)}. Leave "
+                f"{'it' if len(copies) == 1 else 'them'} out.")
+    return (f"No photo is, or is cut from, a test or validation photo: {max(photos_.values()):.2f} at most whole, "
+            f"against {min(controls_.values()):.2f} and more for the copies (tiles: {max(tiles.values()):.2f} at "
+            "most; a tile can match a single edge or ring by chance).")
 
 
 def main(argv=None):
     import argparse
+    import json
+    import time
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="PHOTO", help=f"photos to check, of {', '.join(NATURAL_PHOTOS)} "
-                        "(default: all, then the controls; about 20 s a photo on 2 cores)")
+                        "(default: all, then the controls, and the result goes to benchmarks/results/"
+                        "natural_photos.json; about 20 s a photo on 2 cores)")
     names = parser.parse_args(argv).names
     if set(names) - set(NATURAL_PHOTOS):
         parser.error(f"no such photo: {', '.join(sorted(set(names) - set(NATURAL_PHOTOS)))}")
     absent = missing(names or NATURAL_PHOTOS)
     if absent:
         raise SystemExit("\n".join(absent))
-    print("\n".join(photo_table(names or NATURAL_PHOTOS)), end="\n\n")
-    print("Maximum normalized cross-correlation of the details (half size) with each test and validation photo: "
-          "the smaller photo found whole in the larger / a 128-pixel tile of either found in the other", flush=True)
-    overlap_table(names or tuple(NATURAL_PHOTOS), with_controls=not names)
+    start = time.perf_counter()
+    listed = photo_table(names or NATURAL_PHOTOS)
+    print("\n".join(listed), end="\n\n")
+    heading = ("Maximum normalized cross-correlation of the details (half size) with each test and validation photo: "
+               "the smaller photo found whole in the larger / a 128-pixel tile of either found in the other")
+    print(heading, flush=True)
+    lines, found = overlap_table(names or tuple(NATURAL_PHOTOS), with_controls=not names)
+    print(verdict_line(found))
+    if not names:
+        result = {"photos": listed, "correlations": found, "versions": versions(NATURAL_PHOTOS),
+                  "wall_seconds": time.perf_counter() - start,
+                  "report": {"main": [*listed, "", heading, "", *lines, "", verdict_line(found)]}}
+        path = RESULTS / "natural_photos.json"
+        path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"Wrote {path.name} to {path.parent.name}/ in {result['wall_seconds'] / 60:.1f} min.")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
     python benchmarks/past_bm3d.py --minutes 60 --seeds 42      # one longer run of the chosen candidate
     python benchmarks/past_bm3d.py --from-json benchmarks/results/past_bm3d.json   # reprint the tables only
     python benchmarks/past_bm3d.py --resume     # go on after an interruption, keeping the trainings already done
-    python benchmarks/past_bm3d.py --attempt 2 --summary benchmarks/past_bm3d_attempt2.json   # the second attempt
+    python benchmarks/past_bm3d.py --attempt 2   # the second attempt: natural photos and four levers (about 2 1/4 h)
 
 The defaults take about 2 hours on 2 cores, and BM3D needs ``pip install bm3d`` (free for non-commercial use only;
 without it, the script says so, leaves BM3D out and carries on). The second attempt also needs sporco's photos:
@@ -35,8 +35,7 @@ which it stays above (while the learning rate is high it can drop back below). T
 schedule set for the whole budget: a run given only that many minutes would end its decay there.
 Results go to ``benchmarks/results/`` (git ignores it): ``past_bm3d.json``, each seed's final model as
 ``past_bm3d_seed<N>.keras``, and its snapshots in ``past_bm3d_snapshots/seed<N>/``; the second attempt's names start
-``past_bm3d_attempt2`` instead. A summary of some kilobytes, for git (the tables, the curves, the verdict; no model
-and no path), goes to ``--summary`` (by default ``<name>_summary.json`` beside them); ``--from-json`` reads it too.
+``past_bm3d_attempt2`` instead. Only the JSON file is committed: its paths are relative, and it holds no model.
 
 **The second attempt** (``--attempt 2``). The first attempt's wide U-Net ended 0.07 ± 0.02 dB short of BM3D with
 the self-ensemble. The goal now: past BM3D by more than two standard deviations of the gap (``verdict``), under the
@@ -620,28 +619,17 @@ def verdict_lines(result):
                  f"photos; 2 sd = {2 * found['sd']:.3f} dB).")]
 
 
+def wall_lines(result):
+    """The whole command's wall time: both stages, the test photos, BM3D and the filters' tuning."""
+    if "wall_seconds" not in result:
+        return []
+    return ["", f"The whole command took {result['wall_seconds'] / 60:.0f} minutes of wall time"
+                + (f" ({result['machine']})." if result.get("machine") else ".")]
+
+
 def tables(result):
     return [*candidates_table(result), "", *scores_table(result), "", *curve_table(result), "",
-            *crossings_table(result), *ensemble_gap_lines(result), *verdict_lines(result)]
-
-
-SUMMARY_ROWS = {  # the keys of each row that the summary keeps: what tables() reads, and the curves
-    "stage_1": ("label", "seed", "epochs", "validation_psnr", "validation_psnr_ensemble", "curve_minutes",
-                "curve_validation_psnr", "mse_from_minute"),
-    "stage_2": ("label", "seed", "epochs", "validation_psnr", "validation_psnr_ensemble", "curve_minutes",
-                "curve_validation_psnr", "snapshot_minutes", "mse_from_minute"),
-    "test": ("seed", "best_filter", "strengths", "psnr", "test_curve"),
-}
-
-
-def summary(result):
-    """What a run found, in kilobytes, for git: the settings, the rows that every table reads, the curves, the
-    verdict and the printed tables; no model, snapshot or path. ``--from-json`` reads it as it reads the full file,
-    and prints the same tables: its numbers are not rounded (rounded twice, a 2-decimal figure can change)."""
-    kept = {key: value for key, value in result.items() if key not in (*SUMMARY_ROWS, "crossings")}
-    kept.update({key: [{name: row[name] for name in names if name in row} for row in result[key]]
-                 for key, names in SUMMARY_ROWS.items()})
-    return {**kept, "verdict": verdict(result), "tables": tables(result)}
+            *crossings_table(result), *ensemble_gap_lines(result), *verdict_lines(result), *wall_lines(result)]
 
 
 def _positive_minutes(text):
@@ -670,16 +658,13 @@ def parse_arguments(argv=None):
     parser.add_argument("--filters", nargs="+", choices=list(photos.PHOTO_GRIDS), default=list(photos.PHOTO_GRIDS),
                         metavar="FILTER", help="classical filters to tune and score (default: all five)")
     parser.add_argument("--output-dir", type=Path, default=benchmark.RESULTS_DIR, help="where to write the results")
-    parser.add_argument("--summary", type=Path, metavar="JSON",
-                        help="where to write the small summary, for git (default: <output-dir>/<name>_summary.json)")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
-                        help="reprint the tables of a saved result file, or of a summary")
+                        help="reprint the tables of a saved result file")
     parser.add_argument("--resume", action="store_true",
                         help="use the trainings kept in <name>_runs/ from an interrupted run with the same settings")
     arguments = parser.parse_args(argv)
     arguments.candidates = arguments.candidates or list(ATTEMPTS[arguments.attempt])
     arguments.stem = "past_bm3d" if arguments.attempt == 1 else f"past_bm3d_attempt{arguments.attempt}"
-    arguments.summary = arguments.summary or arguments.output_dir / f"{arguments.stem}_summary.json"
     if arguments.from_json and not arguments.from_json.is_file():
         parser.error(f"--from-json: no file at {arguments.from_json}")
     if min(arguments.seeds) < 0 or len(set(arguments.seeds)) != len(arguments.seeds):
@@ -717,11 +702,9 @@ def main(argv=None):
     result = measure(arguments)
     result["wall_seconds"] = time.perf_counter() - start
     result["machine"] = benchmark.machine_details()["machine"]
+    result["verdict"] = verdict(result)
     picture = plot_curve(result, arguments.output_dir / f"{arguments.stem}_curve.png")
     print(f"The curve's picture: {picture.name}", flush=True)
-    arguments.summary.parent.mkdir(parents=True, exist_ok=True)
-    arguments.summary.write_text(json.dumps(summary(result), indent=1) + "\n")
-    print(f"The summary, for git: {arguments.summary}", flush=True)
     return photos.write_result(result, arguments.output_dir / f"{arguments.stem}.json", tables(result))
 
 
