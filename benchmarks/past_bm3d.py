@@ -4,7 +4,7 @@
     python benchmarks/past_bm3d.py --minutes 60 --seeds 42      # one longer run of the chosen candidate
     python benchmarks/past_bm3d.py --from-json benchmarks/results/past_bm3d.json   # reprint the tables only
     python benchmarks/past_bm3d.py --resume     # go on after an interruption, keeping the trainings already done
-    python benchmarks/past_bm3d.py --attempt 2   # the second attempt: natural photos and four levers (about 2 1/4 h)
+    python benchmarks/past_bm3d.py --attempt 2   # the second attempt: natural photos and four levers (about 2 h)
 
 The defaults take about 2 hours on 2 cores, and BM3D needs ``pip install bm3d`` (free for non-commercial use only;
 without it, the script says so, leaves BM3D out and carries on). The second attempt also needs sporco's photos:
@@ -33,9 +33,9 @@ both attempts:
 A crossing is the first snapshot at which the test curve passes a seed's best tuned filter, or BM3D, and the one from
 which it stays above (while the learning rate is high it can drop back below). The curve is the way through one
 schedule set for the whole budget: a run given only that many minutes would end its decay there.
-Results go to ``benchmarks/results/`` (git ignores it): ``past_bm3d.json``, each seed's final model as
+Results go to ``benchmarks/results/``: ``past_bm3d.json`` (committed), each seed's final model as
 ``past_bm3d_seed<N>.keras``, and its snapshots in ``past_bm3d_snapshots/seed<N>/``; the second attempt's names start
-``past_bm3d_attempt2`` instead. Only the JSON file is committed: its paths are relative, and it holds no model.
+``past_bm3d_attempt2`` instead. Git keeps only the JSON file: its paths are relative, and it holds no model.
 
 **The second attempt** (``--attempt 2``). The first attempt's wide U-Net ended 0.07 ± 0.02 dB short of BM3D with
 the self-ensemble. The goal now: past BM3D by more than two standard deviations of the gap (``verdict``), under the
