@@ -255,7 +255,10 @@ def test_a_levers_candidate_trains_on_natural_photos_with_flips_l1_then_mse(monk
     row = past_bm3d.train_candidate({"label": "levers", "seed": 42, "minutes": 0.01, "patches": 16,
                                      "snapshots": None, "model_path": None})
     assert row["epochs"] >= 1 and np.isfinite(row["validation_psnr"]) and np.isfinite(row["validation_psnr_ensemble"])
-    assert row["mse_from_minute"] == pytest.approx(row["curve_minutes"][0])  # its first epoch passes 80 % at once
+    # The loss turns after the first epoch that ends past 80 % of the budget (which epoch that is depends on the
+    # backend's speed: TensorFlow's first epoch, slowed by tracing, passes it at once, PyTorch's may not).
+    turned = next((minute for minute in row["curve_minutes"] if minute >= 0.8 * 0.01), None)
+    assert turned is not None and row["mse_from_minute"] == pytest.approx(turned)
 
 
 def test_the_verdict_needs_the_gap_above_two_standard_deviations():
